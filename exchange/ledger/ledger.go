@@ -1,0 +1,304 @@
+// Package ledger is globex's crash-safe memory: every input file by exchange,
+// name, size and SHA-256 with its state, and every order number with its
+// content hash, output file and time. It is the proof behind "exactly once":
+// each step is recorded (and fsynced) before its side effect becomes visible,
+// so a restart after a crash at any point resumes instead of repeating.
+//
+// The store is bbolt: a single-file B+tree with ACID transactions, fsync on
+// every commit, pure Go (no cgo, cross-compiles to Windows) and an exclusive
+// file lock, so two processes can never share one state folder by accident.
+// globex needs key lookups and ordered scans, not SQL, and bbolt compiles in
+// seconds where the pure-Go SQLite is a very large transpiled C build.
+package ledger
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+var (
+	bucketMeta   = []byte("meta")
+	bucketInputs = []byte("inputs")
+	bucketOrders = []byte("orders")
+	bucketSHA    = []byte("sha")
+	bucketState  = []byte("state")
+)
+
+// Input states.
+const (
+	StateReceived  = "received"  // claimed and hashed; processing may have started
+	StateArchiving = "archiving" // outputs are committed; the input is being moved to ArchivePath
+	StateDone      = "done"      // archived
+)
+
+// Outcomes (the archive folder an input ends in).
+const (
+	OutcomeProcessed = "processed"
+	OutcomeFailed    = "failed"
+	OutcomeDuplicate = "duplicates"
+)
+
+// Input is one input file as the ledger knows it.
+type Input struct {
+	ID          string    `json:"id"`
+	Exchange    string    `json:"exchange"`
+	Name        string    `json:"name"`
+	Size        int64     `json:"size"`
+	SHA256      string    `json:"sha256"`
+	State       string    `json:"state"`
+	Outcome     string    `json:"outcome,omitempty"`
+	ArchivePath string    `json:"archive_path,omitempty"`
+	Reason      string    `json:"reason,omitempty"`
+	Outputs     []string  `json:"outputs,omitempty"`
+	ClaimedAt   time.Time `json:"claimed_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// Order states.
+const (
+	OrderStaged = "staged" // the XML is complete under Temp; it becomes File by a rename
+	OrderSent   = "sent"   // File is in the ERP's import folder (or was, and the ERP took it)
+)
+
+// Order is one order number as sent to the ERP.
+type Order struct {
+	Exchange  string      `json:"exchange"`
+	Number    string      `json:"number"`
+	Hash      string      `json:"hash"`
+	State     string      `json:"state"`
+	File      string      `json:"file"`           // final path in the ERP import folder
+	Temp      string      `json:"temp,omitempty"` // temp path while staged
+	InputID   string      `json:"input_id"`
+	InputName string      `json:"input_name"`
+	Lines     []OrderLine `json:"lines,omitempty"`
+	CreatedAt time.Time   `json:"created_at"`
+	SentAt    time.Time   `json:"sent_at,omitzero"`
+}
+
+// OrderLine is what the stock feed needs to know of a sent order line.
+type OrderLine struct {
+	Item      string `json:"item"`
+	Quantity  string `json:"qty"`
+	Warehouse string `json:"wh,omitempty"`
+}
+
+// Ledger is an open ledger. It is safe for concurrent use.
+type Ledger struct {
+	db       *bolt.DB
+	instance string
+}
+
+// ErrLocked means another process holds the ledger.
+var ErrLocked = errors.New("the state folder is in use by another globex process")
+
+// Open opens (or creates) the ledger in dir.
+func Open(dir string) (*Ledger, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("cannot create the state folder %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, "ledger.db")
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("%w: %s (stop the other process, or give this configuration its own state_dir)", ErrLocked, dir)
+		}
+		return nil, fmt.Errorf("cannot open the ledger %s: %w", path, err)
+	}
+	l := &Ledger{db: db}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketMeta, bucketInputs, bucketOrders, bucketSHA, bucketState} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		m := tx.Bucket(bucketMeta)
+		if id := m.Get([]byte("instance")); id != nil {
+			l.instance = string(id)
+			return nil
+		}
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		l.instance = hex.EncodeToString(b[:])
+		return m.Put([]byte("instance"), []byte(l.instance))
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("cannot initialise the ledger %s: %w", path, err)
+	}
+	return l, nil
+}
+
+// Close closes the ledger.
+func (l *Ledger) Close() error { return l.db.Close() }
+
+// Instance is a stable identifier of this state folder; claims carry it so
+// that two globex processes on one drop folder never take each other's files.
+func (l *Ledger) Instance() string { return l.instance }
+
+func key(exchange, id string) []byte {
+	return append(append([]byte(exchange), 0), id...)
+}
+
+// Tx is a write transaction: several records committed together, with one
+// fsync.
+type Tx struct{ tx *bolt.Tx }
+
+// Update runs fn in one durable write transaction.
+func (l *Ledger) Update(fn func(*Tx) error) error {
+	return l.db.Update(func(tx *bolt.Tx) error { return fn(&Tx{tx}) })
+}
+
+// Batch is Update that may be merged with concurrent calls into one commit.
+func (l *Ledger) Batch(fn func(*Tx) error) error {
+	return l.db.Batch(func(tx *bolt.Tx) error { return fn(&Tx{tx}) })
+}
+
+// PutInput stores in (and its content index).
+func (t *Tx) PutInput(in *Input) error {
+	in.UpdatedAt = time.Now().UTC()
+	b, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	if err := t.tx.Bucket(bucketInputs).Put(key(in.Exchange, in.ID), b); err != nil {
+		return err
+	}
+	if in.SHA256 != "" && in.State == StateDone && in.Outcome == OutcomeProcessed {
+		return t.tx.Bucket(bucketSHA).Put(key(in.Exchange, in.SHA256), []byte(in.ID))
+	}
+	return nil
+}
+
+// PutOrder stores o.
+func (t *Tx) PutOrder(o *Order) error {
+	b, err := json.Marshal(o)
+	if err != nil {
+		return err
+	}
+	return t.tx.Bucket(bucketOrders).Put(key(o.Exchange, o.Number), b)
+}
+
+// DeleteOrder removes an order record (only for a staged order whose file
+// was never published).
+func (t *Tx) DeleteOrder(exchange, number string) error {
+	return t.tx.Bucket(bucketOrders).Delete(key(exchange, number))
+}
+
+// PutState stores a small named value for an exchange (for example the last
+// published snapshot of a feed).
+func (t *Tx) PutState(exchange, name string, value []byte) error {
+	return t.tx.Bucket(bucketState).Put(key(exchange, name), value)
+}
+
+// PutInput stores one input record durably.
+func (l *Ledger) PutInput(in *Input) error {
+	return l.Update(func(t *Tx) error { return t.PutInput(in) })
+}
+
+// PutOrder stores one order record durably.
+func (l *Ledger) PutOrder(o *Order) error {
+	return l.Update(func(t *Tx) error { return t.PutOrder(o) })
+}
+
+// Input returns the record of an input.
+func (l *Ledger) Input(exchange, id string) (*Input, bool, error) {
+	var in *Input
+	err := l.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketInputs).Get(key(exchange, id))
+		if v == nil {
+			return nil
+		}
+		in = &Input{}
+		return json.Unmarshal(v, in)
+	})
+	return in, in != nil, err
+}
+
+// ProcessedWithSHA returns the last input of exchange with this content that
+// was processed successfully.
+func (l *Ledger) ProcessedWithSHA(exchange, sha string) (*Input, bool, error) {
+	var id string
+	err := l.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketSHA).Get(key(exchange, sha)); v != nil {
+			id = string(v)
+		}
+		return nil
+	})
+	if err != nil || id == "" {
+		return nil, false, err
+	}
+	return l.Input(exchange, id)
+}
+
+// Order returns the record of an order number.
+func (l *Ledger) Order(exchange, number string) (*Order, bool, error) {
+	var o *Order
+	err := l.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketOrders).Get(key(exchange, number))
+		if v == nil {
+			return nil
+		}
+		o = &Order{}
+		return json.Unmarshal(v, o)
+	})
+	return o, o != nil, err
+}
+
+// State returns a named value stored with PutState.
+func (l *Ledger) State(exchange, name string) ([]byte, error) {
+	var out []byte
+	err := l.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketState).Get(key(exchange, name)); v != nil {
+			out = bytes.Clone(v)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Inputs calls fn for every input of exchange, in ID order (which is claim
+// order). fn must not call back into the ledger.
+func (l *Ledger) Inputs(exchange string, fn func(*Input) error) error {
+	prefix := key(exchange, "")
+	return l.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketInputs).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			in := &Input{}
+			if err := json.Unmarshal(v, in); err != nil {
+				return err
+			}
+			if err := fn(in); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Orders calls fn for every order of exchange. fn must not call back into the
+// ledger.
+func (l *Ledger) Orders(exchange string, fn func(*Order) error) error {
+	prefix := key(exchange, "")
+	return l.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketOrders).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			o := &Order{}
+			if err := json.Unmarshal(v, o); err != nil {
+				return err
+			}
+			if err := fn(o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,162 @@
+// Package app builds globex's exchanges from a configuration and runs them:
+// the commands of the CLI are thin calls into this package.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"globex/exchange"
+	"globex/exchange/ledger"
+	"globex/flow"
+	"globex/internal/config"
+	"globex/mapping/globexml"
+)
+
+// App is an opened configuration: the ledger and one runner per exchange.
+type App struct {
+	Cfg     *config.Config
+	Ledger  *ledger.Ledger
+	Log     zerolog.Logger
+	Runners []*exchange.Runner
+	closers []func() error
+}
+
+// Open opens the ledger and builds every exchange. watch enables file events.
+func Open(cfg *config.Config, log zerolog.Logger, watch bool) (*App, error) {
+	l, err := ledger.Open(cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Cfg: cfg, Ledger: l, Log: log}
+	arch := &exchange.Archive{Root: cfg.ArchiveDir}
+	for i := range cfg.Exchanges {
+		ex := &cfg.Exchanges[i]
+		r, err := a.build(ex, arch, watch)
+		if err != nil {
+			a.Close()
+			return nil, fmt.Errorf("exchange %q: %w", ex.Name, err)
+		}
+		a.Runners = append(a.Runners, r)
+	}
+	return a, nil
+}
+
+func (a *App) build(ex *config.Exchange, arch *exchange.Archive, watch bool) (*exchange.Runner, error) {
+	log := a.Log.With().Str("exchange", ex.Name).Logger()
+	filter := exchange.Filter{Include: ex.Source.Include, Exclude: ex.Source.Exclude, DoneSuffix: ex.Source.DoneSuffix}
+	r := &exchange.Runner{
+		Exchange:     ex.Name,
+		Ledger:       a.Ledger,
+		Archive:      arch,
+		Log:          log,
+		MaxSize:      int64(ex.Source.MaxSize),
+		ScanInterval: ex.Source.ScanInterval,
+		Ready:        exchange.Readiness{StableFor: ex.Source.StableFor, Settle: 15 * time.Millisecond, DoneSuffix: ex.Source.DoneSuffix},
+	}
+	if ex.Source.SFTP != nil {
+		return nil, errors.New("SFTP sources are not available in this build yet")
+	}
+	src, err := exchange.NewLocalSource(ex.Source.Dir, filter, a.Ledger.Instance(), watch, log)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, src.Close)
+	r.Source, r.Stat = src, src.Stat
+	if ex.Source.DoneSuffix != "" {
+		r.Markers = src.Markers
+	}
+	if ex.Target.SFTP != nil {
+		return nil, errors.New("SFTP targets are not available in this build yet")
+	}
+	tgt := &exchange.LocalTarget{Dir: ex.Target.Dir}
+	switch ex.Kind {
+	case config.KindOrders:
+		o := ex.Orders
+		r.Handler = &flow.Orders{
+			Exchange: ex.Name, Administration: ex.Administration, Target: tgt, TargetDesc: tgt.Describe(),
+			Ledger: a.Ledger, Archive: arch, AllOrNothing: o.AllOrNothing,
+			XML: globexml.Options{
+				OrderNumberField: o.OrderNumberField, ResourceNumber: o.ResourceNumber,
+				NoteDocumentType: o.NoteDocumentType, NoteSubject: o.NoteSubject,
+				DefaultWarehouse: o.DefaultWarehouse, DefaultCurrency: o.DefaultCurrency,
+				DeliveryMethods: o.DeliveryMethods, PaymentConditions: o.PaymentConditions, Units: o.Units,
+				OmitPrices: o.OmitPrices,
+			},
+		}
+	default:
+		return nil, fmt.Errorf("kind %q is not available in this build yet", ex.Kind)
+	}
+	return r, nil
+}
+
+// Close releases the ledger and the sources.
+func (a *App) Close() error {
+	for _, c := range a.closers {
+		c()
+	}
+	return a.Ledger.Close()
+}
+
+// Run runs every exchange until ctx is cancelled.
+func (a *App) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for _, r := range a.Runners {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.Log.Info().Str("source", r.Source.Describe()).Msg("watching")
+			_ = r.Run(ctx)
+		}()
+	}
+	wg.Wait()
+	a.Log.Info().Msg("stopped cleanly")
+	return nil
+}
+
+// Exit statuses of `globex once` (CONTRACT §1).
+const (
+	ExitOK          = 0
+	ExitQuarantined = 1
+	ExitUsage       = 2
+	ExitRuntime     = 3
+)
+
+// Once processes everything pending in every exchange and returns the exit
+// status.
+func (a *App) Once(ctx context.Context) int {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	quarantined, runtime := false, false
+	for _, r := range a.Runners {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			patience := 3*r.Ready.StableFor + time.Second
+			st, err := r.Once(ctx, patience)
+			mu.Lock()
+			defer mu.Unlock()
+			if st.Failed > 0 {
+				quarantined = true
+			}
+			if err != nil {
+				runtime = true
+				r.Log.Error().Err(err).Msg("exchange could not finish")
+			}
+			r.Log.Info().Int("processed", st.Processed).Int("failed", st.Failed).Int("duplicates", st.Duplicates).Msg("done")
+		}()
+	}
+	wg.Wait()
+	switch {
+	case runtime:
+		return ExitRuntime
+	case quarantined:
+		return ExitQuarantined
+	}
+	return ExitOK
+}

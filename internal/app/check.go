@@ -1,0 +1,141 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"globex/exchange"
+	"globex/exchange/ledger"
+	"globex/internal/config"
+	"globex/internal/fsx"
+)
+
+// Finding is one line of `globex check`: a problem (OK false) or a fact.
+type Finding struct {
+	OK   bool
+	Text string
+}
+
+// Check inspects the environment of a loaded configuration: folders exist and
+// are writable, renames stay on one volume, nothing is stuck. It never
+// changes anything but a probe file that it removes again.
+func Check(cfg *config.Config) []Finding {
+	var out []Finding
+	bad := func(format string, a ...any) { out = append(out, Finding{false, fmt.Sprintf(format, a...)}) }
+	good := func(format string, a ...any) { out = append(out, Finding{true, fmt.Sprintf(format, a...)}) }
+
+	checkWritable := func(what, dir string, create bool) bool {
+		if create {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				bad("%s %s cannot be created: %v", what, dir, plainErr(err))
+				return false
+			}
+		}
+		st, err := os.Stat(dir)
+		if err != nil {
+			bad("%s %s does not exist or cannot be opened (%v): create it or correct the path in %s", what, dir, plainErr(err), cfg.Path)
+			return false
+		}
+		if !st.IsDir() {
+			bad("%s %s is not a folder", what, dir)
+			return false
+		}
+		if err := fsx.WriteFile(filepath.Join(dir, ".globex-check"), 0o644, true, func(w io.Writer) error { return nil }); err != nil {
+			bad("%s %s is not writable for this user (%v): give the account running globex write permission", what, dir, plainErr(err))
+			return false
+		}
+		os.Remove(filepath.Join(dir, ".globex-check"))
+		if free, ok := freeSpace(dir); ok && free < 64<<20 {
+			bad("%s %s has only %d MB free: outputs will wait until there is room", what, dir, free>>20)
+			return false
+		}
+		return true
+	}
+	if checkWritable("state_dir", cfg.StateDir, true) {
+		if l, err := ledger.Open(cfg.StateDir); err != nil {
+			if errors.Is(err, ledger.ErrLocked) {
+				good("state_dir %s is in use by a running globex (that is fine while the daemon runs)", cfg.StateDir)
+			} else {
+				bad("the ledger in %s cannot be opened: %v", cfg.StateDir, err)
+			}
+		} else {
+			reportLedger(l, cfg, &out)
+			l.Close()
+		}
+	}
+	checkWritable("archive_dir", cfg.ArchiveDir, true)
+	for i := range cfg.Exchanges {
+		ex := &cfg.Exchanges[i]
+		pre := fmt.Sprintf("exchange %q: ", ex.Name)
+		if ex.Source.SFTP == nil {
+			if checkWritable(pre+"source folder", ex.Source.Dir, false) {
+				if !sameVolume(ex.Source.Dir, cfg.ArchiveDir) {
+					good("%sthe source folder and archive_dir are on different volumes: archiving copies each file and then removes it (safe, a little slower)", pre)
+				}
+				stuck := stuckClaims(ex.Source.Dir)
+				if stuck > 0 {
+					bad("%s%d file(s) are claimed in %s but not finished: they are retried by the running daemon; if none runs, start `globex once`", pre, stuck, filepath.Join(ex.Source.Dir, exchange.ClaimDir))
+				}
+			}
+		} else {
+			out = append(out, checkSFTP(pre+"source", ex.Source.SFTP)...)
+		}
+		if ex.Target.SFTP == nil {
+			checkWritable(pre+"target folder", ex.Target.Dir, false)
+		} else {
+			out = append(out, checkSFTP(pre+"target", ex.Target.SFTP)...)
+		}
+		if ex.Kind != config.KindOrders {
+			bad("%skind %q is not available in this build yet", pre, ex.Kind)
+		}
+	}
+	return out
+}
+
+func reportLedger(l *ledger.Ledger, cfg *config.Config, out *[]Finding) {
+	for i := range cfg.Exchanges {
+		ex := &cfg.Exchanges[i]
+		var waiting []string
+		_ = l.Inputs(ex.Name, func(in *ledger.Input) error {
+			if in.State != ledger.StateDone && time.Since(in.UpdatedAt) > time.Minute {
+				waiting = append(waiting, fmt.Sprintf("%s (since %s)", in.Name, in.UpdatedAt.Local().Format("2006-01-02 15:04")))
+			}
+			return nil
+		})
+		if len(waiting) > 0 {
+			*out = append(*out, Finding{false, fmt.Sprintf("exchange %q: %d input(s) are not finished: %s; the log says why (usually the target is full, read-only or unreachable)",
+				ex.Name, len(waiting), strings.Join(waiting[:min(len(waiting), 5)], ", "))})
+		}
+	}
+}
+
+func stuckClaims(dir string) int {
+	n := 0
+	insts, _ := os.ReadDir(filepath.Join(dir, exchange.ClaimDir))
+	for _, inst := range insts {
+		files, _ := os.ReadDir(filepath.Join(dir, exchange.ClaimDir, inst.Name()))
+		for _, f := range files {
+			if info, err := f.Info(); err == nil && time.Since(info.ModTime()) > time.Minute {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func checkSFTP(what string, s *config.SFTP) []Finding {
+	return []Finding{{false, fmt.Sprintf("%s: SFTP is not available in this build yet", what)}}
+}
+
+func plainErr(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
