@@ -233,11 +233,11 @@ type LocalTarget struct{ Dir string }
 func (t *LocalTarget) Describe() string { return "folder " + t.Dir }
 
 // Stage implements Target.
-func (t *LocalTarget) Stage(ctx context.Context, name string, write func(w io.Writer) error) (string, error) {
-	if !fsx.ValidBaseName(name) {
+func (t *LocalTarget) Stage(ctx context.Context, name, key string, write func(w io.Writer) error) (string, error) {
+	if !fsx.ValidBaseName(name) || !fsx.ValidBaseName(key) {
 		return "", fmt.Errorf("refusing output name %q", name)
 	}
-	tmp, err := fsx.WriteTemp(filepath.Join(t.Dir, name), 0o644, write)
+	tmp, err := fsx.WriteTempAs(fsx.TempNameFor(filepath.Join(t.Dir, name), key), 0o644, write)
 	if err != nil {
 		return "", &Transient{Err: fmt.Errorf("cannot write to the target folder %s: %w", t.Dir, err)}
 	}

@@ -63,8 +63,9 @@ type Hint struct {
 type Target interface {
 	Describe() string
 	// Stage writes a complete, durable temporary file that consumers ignore
-	// and returns its name.
-	Stage(ctx context.Context, name string, write func(io.Writer) error) (tmp string, err error)
+	// and returns its name. The temporary name is derived from key, so that a
+	// retry with the same key replaces an interrupted attempt's leftover.
+	Stage(ctx context.Context, name, key string, write func(io.Writer) error) (tmp string, err error)
 	// Publish makes tmp visible as name. With replace false an existing name
 	// is never overwritten (fsx.ErrExists).
 	Publish(ctx context.Context, tmp, name string, replace bool) error

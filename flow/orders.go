@@ -176,7 +176,7 @@ func (h *Orders) send(ctx context.Context, job *exchange.Job, o *order.Order, ha
 	} else if ok {
 		return &nameClash{o.Number, name, h.TargetDesc}
 	}
-	tmp, err := h.Target.Stage(ctx, name, func(w io.Writer) error { _, err := w.Write(xml); return err })
+	tmp, err := h.Target.Stage(ctx, name, job.Input.ID, func(w io.Writer) error { _, err := w.Write(xml); return err })
 	if err != nil {
 		return err
 	}

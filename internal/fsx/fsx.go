@@ -40,7 +40,22 @@ func IsTemp(name string) bool {
 // fsyncs and closes it. It returns the temporary path; the caller publishes it
 // with Publish. On any error the temporary file is removed.
 func WriteTemp(final string, perm os.FileMode, write func(io.Writer) error) (_ string, err error) {
-	tmp := TempName(final)
+	return WriteTempAs(TempName(final), perm, write)
+}
+
+// TempNameFor returns the temporary name for final that belongs to key: the
+// same key always gives the same name, so a retry after a crash replaces its
+// own leftover instead of leaving litter.
+func TempNameFor(final, key string) string {
+	return filepath.Join(filepath.Dir(final), TempPrefix+key+"-"+filepath.Base(final)+TempSuffix)
+}
+
+// WriteTempAs is WriteTemp with a chosen temporary path; a leftover at that
+// path (from an interrupted attempt) is replaced.
+func WriteTempAs(tmp string, perm os.FileMode, write func(io.Writer) error) (_ string, err error) {
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
 		return "", err
