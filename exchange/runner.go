@@ -40,6 +40,9 @@ type Outcome struct {
 	Outputs []string
 	// Summary is one line for the log.
 	Summary string
+	// Commit, when set, adds the handler's own ledger records to the
+	// transaction that records this outcome (one fsync instead of several).
+	Commit func(*ledger.Tx) error
 }
 
 // Handler turns one input into outputs. Bad input is an Outcome (failed or
@@ -72,6 +75,43 @@ type Runner struct {
 	stats    Stats
 	deferred map[string]string
 	retry    []*Claimed
+	// doneMarks are "done" records not yet written: they ride along with the
+	// next ledger commit (Recover redoes them after a crash: the archive
+	// move is already durable, so nothing can be repeated).
+	doneMarks []*ledger.Input
+}
+
+// commit writes in together with any pending done marks and extra records.
+func (r *Runner) commit(in *ledger.Input, extra func(*ledger.Tx) error) error {
+	err := r.Ledger.Update(func(t *ledger.Tx) error {
+		for _, d := range r.doneMarks {
+			if err := t.PutInput(d); err != nil {
+				return err
+			}
+		}
+		if in != nil {
+			if err := t.PutInput(in); err != nil {
+				return err
+			}
+		}
+		if extra != nil {
+			return extra(t)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("writing the ledger: %w", err)
+	}
+	r.doneMarks = r.doneMarks[:0]
+	return nil
+}
+
+// Flush writes pending done marks.
+func (r *Runner) Flush() error {
+	if len(r.doneMarks) == 0 {
+		return nil
+	}
+	return r.commit(nil, nil)
 }
 
 // Stats counts what a runner did.
@@ -119,6 +159,9 @@ func (r *Runner) Recover(ctx context.Context) error {
 		if err := r.finish(ctx, c, in); err != nil {
 			r.Log.Warn().Err(err).Str("file", in.Name).Msg("clean-up of the source is still pending; will retry")
 		}
+	}
+	if err := r.Flush(); err != nil {
+		return err
 	}
 	if len(claimed) > 0 {
 		r.Log.Info().Int("files", len(claimed)).Msg("resuming files claimed before a restart")
@@ -168,9 +211,12 @@ func (r *Runner) Cycle(ctx context.Context) (time.Time, error) {
 		}
 		if r.deferred[e.Name] != why {
 			r.deferred[e.Name] = why
-			r.Log.Info().Str("file", e.Name).Int64("size", e.Size).Str("why", why).Msg("deferred")
+			// Every new file waits briefly; say so at debug level only, so
+			// the log shows decisions, not noise.
+			r.Log.Debug().Str("file", e.Name).Int64("size", e.Size).Str("why", why).Msg("deferred")
 		}
 	}
+	defer r.Flush()
 	for _, e := range ready {
 		if ctx.Err() != nil {
 			return next, nil
@@ -223,8 +269,8 @@ func (r *Runner) process(ctx context.Context, c *Claimed) error {
 		if !ok {
 			in = &ledger.Input{ID: c.ID, Exchange: r.Exchange, Name: c.Name, Size: size, SHA256: sum,
 				State: ledger.StateReceived, ClaimedAt: time.Now().UTC()}
-			if err := r.Ledger.PutInput(in); err != nil {
-				return fmt.Errorf("writing the ledger: %w", err)
+			if err := r.commit(in, nil); err != nil {
+				return err
 			}
 			crashpoint.Hit("received")
 		}
@@ -243,8 +289,8 @@ func (r *Runner) process(ctx context.Context, c *Claimed) error {
 		if len(out.Problems) > 0 || out.Disposition != ledger.OutcomeProcessed {
 			in.Reason = r.errorText(in, c, out, now)
 		}
-		if err := r.Ledger.PutInput(in); err != nil {
-			return fmt.Errorf("writing the ledger: %w", err)
+		if err := r.commit(in, out.Commit); err != nil {
+			return err
 		}
 		crashpoint.Hit("archiving")
 		ev := log.Info()
@@ -278,9 +324,7 @@ func (r *Runner) finish(ctx context.Context, c *Claimed, in *ledger.Input) error
 		return &Transient{Err: fmt.Errorf("cleaning up %s at the source: %w", c.Name, err)}
 	}
 	in.State = ledger.StateDone
-	if err := r.Ledger.PutInput(in); err != nil {
-		return fmt.Errorf("writing the ledger: %w", err)
-	}
+	r.doneMarks = append(r.doneMarks, in)
 	return nil
 }
 

@@ -71,6 +71,7 @@ func (h *Orders) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcom
 		hash string
 	}
 	var todo []rendered
+	var pending []*ledger.Order
 	var sent, dups, resumed []string
 	for i := range res.Orders {
 		o := &res.Orders[i]
@@ -88,7 +89,7 @@ func (h *Orders) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcom
 				if _, err := globexml.Write(&buf, o, h.XML); err != nil {
 					buf.Reset()
 				}
-				if err := h.resume(ctx, prev, buf.Bytes()); err != nil {
+				if err := h.resume(ctx, prev, buf.Bytes(), &pending); err != nil {
 					return exchange.Outcome{}, err
 				}
 				resumed = append(resumed, o.Number)
@@ -118,7 +119,7 @@ func (h *Orders) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcom
 	}
 	var outputs []string
 	for _, r := range todo {
-		if err := h.send(ctx, job, r.o, r.hash, r.name, r.xml); err != nil {
+		if err := h.send(ctx, job, r.o, r.hash, r.name, r.xml, &pending); err != nil {
 			var clash *nameClash
 			if errors.As(err, &clash) {
 				problems = append(problems, clash.Error())
@@ -134,7 +135,14 @@ func (h *Orders) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcom
 		job.Log.Info().Str("order", n).Msg("sent (finished after restart)")
 	}
 
-	out := exchange.Outcome{Outputs: sent}
+	out := exchange.Outcome{Outputs: sent, Commit: func(t *ledger.Tx) error {
+		for _, rec := range pending {
+			if err := t.PutOrder(rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	}}
 	switch {
 	case len(problems) > 0:
 		out.Disposition = ledger.OutcomeFailed
@@ -170,7 +178,7 @@ func (c *nameClash) Error() string {
 	return fmt.Sprintf("Order %s: the file %s already exists in %s but globex has no record of writing it; it was not overwritten and the order was NOT sent. Check whether Globe already has this order, then remove that file and send this one again.", c.number, c.name, c.dir)
 }
 
-func (h *Orders) send(ctx context.Context, job *exchange.Job, o *order.Order, hash, name string, xml []byte) error {
+func (h *Orders) send(ctx context.Context, job *exchange.Job, o *order.Order, hash, name string, xml []byte, pending *[]*ledger.Order) error {
 	if ok, err := h.Target.Exists(ctx, name); err != nil {
 		return err
 	} else if ok {
@@ -191,10 +199,10 @@ func (h *Orders) send(ctx context.Context, job *exchange.Job, o *order.Order, ha
 		return fmt.Errorf("writing the ledger: %w", err)
 	}
 	crashpoint.Hit("order-recorded")
-	return h.publish(ctx, rec, xml)
+	return h.publish(ctx, rec, xml, pending)
 }
 
-func (h *Orders) publish(ctx context.Context, rec *ledger.Order, xml []byte) error {
+func (h *Orders) publish(ctx context.Context, rec *ledger.Order, xml []byte, pending *[]*ledger.Order) error {
 	if err := h.Target.Publish(ctx, rec.Temp, rec.File, false); err != nil {
 		if errors.Is(err, fsx.ErrExists) {
 			_ = h.Target.Discard(ctx, rec.Temp)
@@ -204,10 +212,10 @@ func (h *Orders) publish(ctx context.Context, rec *ledger.Order, xml []byte) err
 		return err
 	}
 	crashpoint.Hit("published")
-	return h.markSent(rec, xml)
+	return h.markSent(rec, xml, pending)
 }
 
-func (h *Orders) markSent(rec *ledger.Order, xml []byte) error {
+func (h *Orders) markSent(rec *ledger.Order, xml []byte, pending *[]*ledger.Order) error {
 	now := time.Now()
 	if xml != nil {
 		if _, err := h.Archive.SaveSentBytes(h.Exchange, rec.File, now, xml); err != nil {
@@ -218,15 +226,15 @@ func (h *Orders) markSent(rec *ledger.Order, xml []byte) error {
 	rec.State = ledger.OrderSent
 	rec.SentAt = now.UTC()
 	rec.Temp = ""
-	if err := h.Ledger.PutOrder(rec); err != nil {
-		return fmt.Errorf("writing the ledger: %w", err)
-	}
+	// The "sent" mark is committed with the input's outcome. Until then the
+	// order is "staged" with its temp file gone, which recovery reads as sent.
+	*pending = append(*pending, rec)
 	return nil
 }
 
 // resume finishes an order that an interrupted run of this same input had
 // started.
-func (h *Orders) resume(ctx context.Context, rec *ledger.Order, xml []byte) error {
+func (h *Orders) resume(ctx context.Context, rec *ledger.Order, xml []byte, pending *[]*ledger.Order) error {
 	if rec.State == ledger.OrderSent {
 		return nil
 	}
@@ -246,7 +254,7 @@ func (h *Orders) resume(ctx context.Context, rec *ledger.Order, xml []byte) erro
 	if len(xml) == 0 {
 		xml = nil
 	}
-	return h.markSent(rec, xml)
+	return h.markSent(rec, xml, pending)
 }
 
 func firstNonEmpty(s ...string) string {
