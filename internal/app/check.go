@@ -83,12 +83,12 @@ func Check(cfg *config.Config) []Finding {
 				}
 			}
 		} else {
-			out = append(out, checkSFTP(pre+"source", ex.Source.SFTP)...)
+			out = append(out, checkSFTP(cfg, ex, pre+"source", ex.Source.SFTP)...)
 		}
 		if ex.Target.SFTP == nil {
 			checkWritable(pre+"target folder", ex.Target.Dir, false)
 		} else {
-			out = append(out, checkSFTP(pre+"target", ex.Target.SFTP)...)
+			out = append(out, checkSFTP(cfg, ex, pre+"target", ex.Target.SFTP)...)
 		}
 		if ex.Kind != config.KindOrders {
 			bad("%skind %q is not available in this build yet", pre, ex.Kind)
@@ -126,10 +126,6 @@ func stuckClaims(dir string) int {
 		}
 	}
 	return n
-}
-
-func checkSFTP(what string, s *config.SFTP) []Finding {
-	return []Finding{{false, fmt.Sprintf("%s: SFTP is not available in this build yet", what)}}
 }
 
 func plainErr(err error) string {

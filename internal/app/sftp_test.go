@@ -1,0 +1,172 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"globex/exchange/sftpfs/sftptest"
+	"globex/internal/config"
+)
+
+func sftpWorkspace(t *testing.T, srv *sftptest.Server, remoteDir, knownHosts string) *workspace {
+	w := newWorkspace(t, "")
+	yaml := fmt.Sprintf(`exchanges:
+  - name: shop
+    kind: orders
+    administration: "500"
+    source:
+      sftp: {host: %s, port: %d, user: %s, key_file: %s, known_hosts: %s, dir: %s}
+      stable_for: 50ms
+      poll_interval: 100ms
+      after: move
+      move_to: done
+    target: {dir: erp}
+`, srv.Host, srv.Port, srv.User, srv.KeyFile, knownHosts, remoteDir)
+	os.WriteFile(w.cfg, []byte(yaml), 0o644)
+	return w
+}
+
+func TestSFTPDropToERPFolder(t *testing.T) {
+	srv := sftptest.StartOpenSSH(t)
+	remote := filepath.Join(srv.Root, "export")
+	os.MkdirAll(remote, 0o755)
+	for i := 1; i <= 5; i++ {
+		os.WriteFile(filepath.Join(remote, fmt.Sprintf("o%d.json", i)), []byte(orderJSON(fmt.Sprintf("WEB-%d", i), "ART-1", "1")), 0o644)
+	}
+	w := sftpWorkspace(t, srv, remote, srv.KnownHosts)
+	cfg, err := config.Load(w.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range Check(cfg) {
+		if !f.OK {
+			t.Errorf("check: %s", f.Text)
+		}
+	}
+	if code := w.once(); code != ExitOK {
+		t.Fatalf("once = %d", code)
+	}
+	if got := w.files("erp"); len(got) != 5 {
+		t.Fatalf("ERP: %v", got)
+	}
+	left, _ := filepath.Glob(filepath.Join(remote, "*.json"))
+	moved, _ := filepath.Glob(filepath.Join(remote, "done", "*.json"))
+	if len(left) != 0 || len(moved) != 5 {
+		t.Fatalf("remote: left %v, moved %v", left, moved)
+	}
+	if got := w.archived("processed"); len(got) != 5 {
+		t.Fatalf("archive: %v", got)
+	}
+}
+
+func TestSFTPUnknownHostKeyTouchesNothing(t *testing.T) {
+	srv := sftptest.StartOpenSSH(t)
+	remote := filepath.Join(srv.Root, "export")
+	os.MkdirAll(remote, 0o755)
+	os.WriteFile(filepath.Join(remote, "o1.json"), []byte(orderJSON("WEB-1", "ART-1", "1")), 0o644)
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	// a different server's key for the same address: a changed host key
+	other := sftptest.StartOpenSSH(t)
+	data, _ := os.ReadFile(other.KnownHosts)
+	os.WriteFile(kh, bytes.ReplaceAll(data, []byte(fmt.Sprint(other.Port)), []byte(fmt.Sprint(srv.Port))), 0o600)
+	w := sftpWorkspace(t, srv, remote, kh)
+	if code := w.once(); code != ExitRuntime {
+		t.Fatalf("once with a changed host key = %d, want %d", code, ExitRuntime)
+	}
+	if _, err := os.Stat(filepath.Join(remote, "o1.json")); err != nil {
+		t.Fatalf("the remote file was touched: %v", err)
+	}
+	if got := w.files("erp"); len(got) != 0 {
+		t.Fatalf("ERP: %v", got)
+	}
+	cfg, _ := config.Load(w.cfg)
+	var msg string
+	for _, f := range Check(cfg) {
+		if !f.OK {
+			msg += f.Text
+		}
+	}
+	if !strings.Contains(msg, "SHA256:") {
+		t.Fatalf("check does not name the fingerprint: %s", msg)
+	}
+
+	// globex trust: shows, and writes only with --yes
+	os.Remove(kh)
+	var out bytes.Buffer
+	if code, err := Trust(context.Background(), cfg, "shop", false, &out); code != ExitOK || err != nil {
+		t.Fatalf("trust: %d %v", code, err)
+	}
+	if _, err := os.Stat(kh); err == nil {
+		t.Fatal("trust without --yes wrote known_hosts")
+	}
+	if !strings.Contains(out.String(), "SHA256:") {
+		t.Fatalf("trust output: %s", out.String())
+	}
+	if code, err := Trust(context.Background(), cfg, "shop", true, &out); code != ExitOK || err != nil {
+		t.Fatalf("trust --yes: %d %v", code, err)
+	}
+	if code := w.once(); code != ExitOK {
+		t.Fatalf("once after trust = %d", code)
+	}
+	if got := w.files("erp"); len(got) != 1 {
+		t.Fatalf("ERP after trust: %v", got)
+	}
+}
+
+func TestTwoInstancesShareOneDrop(t *testing.T) {
+	srv := sftptest.StartOpenSSH(t)
+	remote := filepath.Join(srv.Root, "export")
+	os.MkdirAll(remote, 0o755)
+	const n = 200
+	for i := 1; i <= n; i++ {
+		os.WriteFile(filepath.Join(remote, fmt.Sprintf("o%03d.json", i)), []byte(orderJSON(fmt.Sprintf("WEB-%d", i), "ART-1", "1")), 0o644)
+	}
+	// two installations (own state, own ERP folder) on one drop
+	a := sftpWorkspace(t, srv, remote, srv.KnownHosts)
+	b := sftpWorkspace(t, srv, remote, srv.KnownHosts)
+	var wg sync.WaitGroup
+	for _, w := range []*workspace{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cfg, err := config.Load(w.cfg)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			app, err := Open(cfg, zerolog.Nop(), false)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer app.Close()
+			if code := app.Once(context.Background()); code != ExitOK {
+				t.Errorf("once = %d", code)
+			}
+		}()
+	}
+	wg.Wait()
+	seen := map[string]int{}
+	for _, w := range []*workspace{a, b} {
+		for _, f := range w.files("erp") {
+			seen[filepath.Base(f)]++
+		}
+	}
+	if len(seen) != n {
+		t.Fatalf("%d distinct orders reached an ERP folder, want %d", len(seen), n)
+	}
+	for name, c := range seen {
+		if c != 1 {
+			t.Errorf("%s taken %d times", name, c)
+		}
+	}
+	t.Logf("instance A took %d, B took %d", len(a.files("erp")), len(b.files("erp")))
+}
