@@ -7,6 +7,13 @@
 // hold characters XML cannot carry, are errors. Free text (notes, names,
 // address lines) is cleaned instead: characters XML 1.0 forbids are removed
 // and each removal is reported as a warning.
+//
+// Mapping choices that go beyond the schema: OrderedBy, DeliverTo and
+// InvoiceTo always name a debtor (the invoice debtor, else the ordering one);
+// the ordering contact and e-mail, and a delivery contact other than the
+// addressee, have no place in the eExact order that would stay valid without
+// a full address, so they are appended to the note Document; a line without
+// its own delivery date gets the order's.
 package globexml
 
 import (
@@ -73,10 +80,15 @@ type writer struct {
 	buf      []byte
 	err      error
 	warnings []string
+	line     int // the order line being written, 0 for the header
 }
 
+// fail records the first error; inside an order line it names the line.
 func (w *writer) fail(format string, args ...any) {
 	if w.err == nil {
+		if w.line > 0 {
+			format = "line " + strconv.Itoa(w.line) + " " + format
+		}
 		w.err = fmt.Errorf(format, args...)
 	}
 }
@@ -138,6 +150,9 @@ func (w *writer) text(field, v string, limit int) string {
 			i += n
 		}
 		v = string(b)
+		if w.line > 0 {
+			field = "line " + strconv.Itoa(w.line) + " " + field
+		}
 		w.warnings = append(w.warnings, fmt.Sprintf("%s: removed %d character(s) that XML cannot carry (control characters or bytes that are not UTF-8)", field, removed))
 	}
 	if limit > 0 {
@@ -154,7 +169,11 @@ func dropped(c rune, size int) bool {
 
 // date checks a YYYY-MM-DD date.
 func (w *writer) date(field, v string) string {
-	if _, err := time.Parse(time.DateOnly, v); err != nil || len(v) != 10 {
+	if len(v) != 10 || v[4] != '-' || v[7] != '-' {
+		w.fail("%s %q is not a date in the form YYYY-MM-DD", field, v)
+		return v
+	}
+	if _, err := time.Parse(time.DateOnly, v); err != nil {
 		w.fail("%s %q is not a date in the form YYYY-MM-DD", field, v)
 	}
 	return v
@@ -313,6 +332,15 @@ func placeNumber(o *order.Order, field string) (header, error) {
 	return h, nil
 }
 
+// mappedName names a field in messages, with the shop's code when the value
+// came from a mapping.
+func mappedName(field, shop, globe string) string {
+	if shop == globe {
+		return field
+	}
+	return field + " " + shop + " (mapped)"
+}
+
 func mapCode(m map[string]string, v string) string {
 	if g, ok := m[v]; ok {
 		return g
@@ -322,7 +350,8 @@ func mapCode(m map[string]string, v string) string {
 
 // Write writes o as a complete eExact document with one sales order. It
 // returns warnings for free text it had to clean, and an error, with nothing
-// written, when the order cannot be expressed in Globe's fields.
+// written, when the order cannot be expressed in Globe's fields; the error
+// names the field and the limit, the caller names the order.
 func Write(w io.Writer, o *order.Order, opt Options) (warnings []string, err error) {
 	b, warnings, err := build(o, opt)
 	if err != nil {
@@ -416,11 +445,11 @@ func build(o *order.Order, opt Options) ([]byte, []string, error) {
 	}
 	if o.PaymentCondition != "" {
 		pc := mapCode(opt.PaymentConditions, o.PaymentCondition)
-		wr.empty(d, "PaymentCondition", "code", wr.code("payment condition "+o.PaymentCondition+" (mapped)", pc, maxCondition))
+		wr.empty(d, "PaymentCondition", "code", wr.code(mappedName("payment condition", o.PaymentCondition, pc), pc, maxCondition))
 	}
 	if o.Delivery.Method != "" {
 		dm := mapCode(opt.DeliveryMethods, o.Delivery.Method)
-		wr.empty(d, "DeliveryMethod", "code", wr.code("delivery method "+o.Delivery.Method+" (mapped)", dm, maxMethod))
+		wr.empty(d, "DeliveryMethod", "code", wr.code(mappedName("delivery method", o.Delivery.Method, dm), dm, maxMethod))
 	}
 	if body := noteBody(o); body != "" {
 		wr.open(d, "Document")
@@ -444,13 +473,13 @@ func build(o *order.Order, opt Options) ([]byte, []string, error) {
 		wr.close(d, "FreeFields")
 	}
 	for i := range o.Lines {
-		wr.line(d, &o.Lines[i], o, currency, opt)
+		wr.orderLine(d, &o.Lines[i], o, currency, opt)
 	}
 	wr.close(2, "Order")
 	wr.close(1, "Orders")
 	wr.raw("\n</eExact>\n")
 	if wr.err != nil {
-		return nil, wr.warnings, fmt.Errorf("order %q: %w", o.Number, wr.err)
+		return nil, wr.warnings, wr.err
 	}
 	return wr.buf, wr.warnings, nil
 }
@@ -462,7 +491,7 @@ func noteBody(o *order.Order) string {
 	if o.Contact != "" || o.Email != "" {
 		extra = append(extra, "Contact: "+joinNonEmpty(o.Contact, o.Email))
 	}
-	if a := o.Delivery.Address; a != nil && a.Contact != "" && a.Contact != a.Name {
+	if a := o.Delivery.Address; a != nil && a.Contact != "" && a.Contact != a.Name && a.Contact != o.Contact {
 		extra = append(extra, "Delivery contact: "+a.Contact)
 	}
 	if len(extra) == 0 {
@@ -517,21 +546,22 @@ func (w *writer) address(d int, a *order.Address) {
 	w.close(d, "Address")
 }
 
-func (w *writer) line(d int, l *order.Line, o *order.Order, currency string, opt Options) {
+func (w *writer) orderLine(d int, l *order.Line, o *order.Order, currency string, opt Options) {
 	w.indent(d)
 	w.raw(`<OrderLine lineNo="`)
 	w.buf = strconv.AppendInt(w.buf, int64(l.No), 10)
 	w.raw(`">`)
+	w.line = l.No
+	defer func() { w.line = 0 }()
 	d++
-	field := func(name string) string { return "line " + strconv.Itoa(l.No) + " " + name }
-	w.empty(d, "Item", "code", w.code(field("item code"), l.ItemCode, maxItem))
+	w.empty(d, "Item", "code", w.code("item code", l.ItemCode, maxItem))
 	if l.Quantity.Sign() <= 0 {
-		w.fail("%s %s is not greater than 0", field("quantity"), l.Quantity)
+		w.fail("quantity %s is not greater than 0", l.Quantity)
 	}
 	w.dec(d, "Quantity", l.Quantity)
 	if l.Unit != "" {
 		u := mapCode(opt.Units, l.Unit)
-		w.empty(d, "Unit", "unit", w.code(field("unit "+l.Unit+" (mapped)"), u, maxUnit))
+		w.empty(d, "Unit", "unit", w.code(mappedName("unit", l.Unit, u), u, maxUnit))
 	}
 	if !opt.OmitPrices && l.Price != nil {
 		w.open(d, "Price")
@@ -550,14 +580,14 @@ func (w *writer) line(d int, l *order.Line, o *order.Order, currency string, opt
 	}
 	if date != "" {
 		w.open(d, "Delivery")
-		w.elem(d+1, "Date", w.date(field("delivery date"), date))
+		w.elem(d+1, "Date", w.date("delivery date", date))
 		w.close(d, "Delivery")
 	}
 	if l.Warehouse != "" {
-		w.empty(d, "Warehouse", "code", w.code(field("warehouse"), l.Warehouse, maxWarehouse))
+		w.empty(d, "Warehouse", "code", w.code("warehouse", l.Warehouse, maxWarehouse))
 	}
 	if l.Note != "" {
-		w.elem(d, "Instruction", w.text(field("note"), l.Note, maxInstruction))
+		w.elem(d, "Instruction", w.text("note", l.Note, maxInstruction))
 	}
 	w.close(d-1, "OrderLine")
 }

@@ -21,8 +21,14 @@ type text struct {
 func (t *text) UnmarshalJSON(b []byte) error {
 	switch b[0] {
 	case '"':
-		// The decoder has checked the syntax; this cannot fail.
-		_ = json.Unmarshal(b, &t.s)
+		if bytes.IndexByte(b, '\\') < 0 {
+			// No escapes: the document was checked to be UTF-8 and valid
+			// JSON, so the bytes between the quotes are the string.
+			t.s = string(b[1 : len(b)-1])
+		} else {
+			// The syntax was checked; this cannot fail.
+			_ = json.Unmarshal(b, &t.s)
+		}
 	case 'n':
 		t.s = ""
 	case 't', 'f':

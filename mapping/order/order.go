@@ -13,6 +13,16 @@
 //     than Globe stores): those orders are left out of Result.Orders and each
 //     is described by one or more Problems, while the good orders of the same
 //     file are returned.
+//
+// JSON files hold one order object or an array of them (CONTRACT.md §4),
+// UTF-8 with or without BOM; unknown fields are ignored; numbers may be JSON
+// numbers or strings but are always read from their literal text, so "1e3"
+// and "1,5" are refused rather than guessed. CSV (';' or ',', detected from
+// the header) and XLSX (first sheet) files carry the same fields as columns,
+// one row per order line; the header is matched case-insensitively. The rows
+// of one order must be adjacent; its header columns are taken from its first
+// row, and later rows repeat them or leave them empty. An order number that
+// occurs twice in one file refuses every order with that number.
 package order
 
 import (

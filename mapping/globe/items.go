@@ -1,0 +1,425 @@
+package globe
+
+import (
+	"io"
+	"time"
+
+	"globex/internal/decimal"
+)
+
+// Item is one <Item> of an Items export. Codes are trimmed of padding.
+type Item struct {
+	Line       int    // line of the <Item> start tag
+	Code       string // Item@code
+	Type       string // Item@type: S standard, B bulk, C contract, L labour, M machine, P phantom, R reason
+	SearchCode string // Item@searchcode
+
+	Description     string             // Description (language slot 0)
+	LongDescription string             // LongDescription
+	Descriptions    []MultiDescription // MultiDescriptions/MultiDescription, in file order
+
+	GroupNumber      string // Assortment@number
+	GroupCode        string // Assortment@code (also @Code)
+	GroupDescription string // Assortment/Description
+
+	Categories []Category // ItemCategory (item classes 1..10)
+
+	AvailableFrom time.Time // Availability/DateStart (zero if absent)
+	AvailableTo   time.Time // Availability/DateEnd (zero if absent)
+
+	Condition string // A active, B blocked, D discontinued, F future, E inactive
+
+	IsSalesItem           Flag
+	IsPurchaseItem        Flag
+	IsStockItem           Flag
+	IsSerialNumberItem    Flag
+	IsBatchItem           Flag
+	IsBackOrderItem       Flag
+	IsFractionAllowedItem Flag
+	IsTextItem            Flag
+	IsDiscountItem        Flag // Globe captions it "No discount": Yes means no discounts apply
+	IsServiceItem         Flag
+	IsSubAssemblyItem     Flag
+	IsAssembledItem       Flag
+	IsPriceRegulationItem Flag
+	IsExplodeItem         Flag
+	IsPrintItem           Flag
+	IsOutsourcedItem      Flag
+
+	SalesPrice           decimal.Dec // Sales/Price/Value, per sales unit
+	HasSalesPrice        bool
+	SalesPriceType       string // Sales/Price@type
+	Currency             string // Sales/Price/Currency@code
+	VATCode              string // Sales/Price/VAT@code
+	SalesUnit            string // Sales/Unit@unit (also @code)
+	SalesUnitDescription string // Sales/Unit/Description
+
+	CostPrice    decimal.Dec // Costs/Price/Value
+	HasCostPrice bool
+
+	ImageName    string // Image/Name
+	ImageDataLen int64  // bytes of base64 in Image/BinaryData (skipped, never kept)
+
+	FreeFields FreeFields
+
+	GTIN string // GTIN ("" in exports older than FC 43.107.102)
+
+	Created  time.Time // Created (not in the XSD; some templates write it)
+	Modified time.Time // Modified (not in the XSD; some templates write it)
+}
+
+// MultiDescription is a description in one language slot.
+type MultiDescription struct {
+	Number int // language slot, normally 1..4 (0 accepted)
+	Text   string
+}
+
+// Category is an item class or account category: number, code, description.
+type Category struct {
+	Number      int
+	Code        string
+	Description string
+}
+
+// FreeFields are the user-defined fields, each with its number and label.
+type FreeFields struct {
+	Texts   []FreeText
+	Numbers []FreeNumber
+	YesNos  []FreeYesNo
+	Dates   []FreeDate
+	Options []FreeYesNo
+}
+
+// FreeText is a user-defined text field.
+type FreeText struct {
+	Number int
+	Label  string
+	Value  string
+}
+
+// FreeNumber is a user-defined number field.
+type FreeNumber struct {
+	Number int
+	Label  string
+	Value  decimal.Dec
+	Valid  bool // false when the element was empty
+}
+
+// FreeYesNo is a user-defined yes/no field (also used for FreeOption).
+type FreeYesNo struct {
+	Number int
+	Label  string
+	Value  Flag
+}
+
+// FreeDate is a user-defined date field (zero when empty or nil).
+type FreeDate struct {
+	Number int
+	Label  string
+	Value  time.Time
+}
+
+func (f *FreeFields) reset() {
+	f.Texts, f.Numbers, f.YesNos, f.Dates, f.Options = f.Texts[:0], f.Numbers[:0], f.YesNos[:0], f.Dates[:0], f.Options[:0]
+}
+
+func (f FreeFields) clone() FreeFields {
+	return FreeFields{
+		Texts:   append([]FreeText(nil), f.Texts...),
+		Numbers: append([]FreeNumber(nil), f.Numbers...),
+		YesNos:  append([]FreeYesNo(nil), f.YesNos...),
+		Dates:   append([]FreeDate(nil), f.Dates...),
+		Options: append([]FreeYesNo(nil), f.Options...),
+	}
+}
+
+// Clone returns a copy of it that shares no slices with it.
+func (it *Item) Clone() *Item {
+	c := *it
+	c.Descriptions = append([]MultiDescription(nil), it.Descriptions...)
+	c.Categories = append([]Category(nil), it.Categories...)
+	c.FreeFields = it.FreeFields.clone()
+	return &c
+}
+
+// ReadItems reads an Items export (<eExact><Items><Item>…) and calls fn for
+// each Item in file order. The *Item is reused after fn returns. Reading
+// stops at the first error, from the input or from fn (returned as is). A
+// document without an <Items> element is a *FormatError. Duplicate item
+// codes are passed on; detecting them is the caller's job.
+func ReadItems(r io.Reader, opt Options, fn func(*Item) error) error {
+	h := &itemHandler{fn: fn}
+	return run(r, opt, eItems, eItem, h)
+}
+
+type itemHandler struct {
+	fn  func(*Item) error
+	it  Item
+	num int    // number attribute of the pending MultiDescription / free field / category
+	lbl string // label attribute of the pending free field
+}
+
+func (h *itemHandler) begin(w *walker) {
+	it := &h.it
+	descs, cats, ff := it.Descriptions[:0], it.Categories[:0], it.FreeFields
+	ff.reset()
+	*it = Item{Descriptions: descs, Categories: cats, FreeFields: ff}
+	it.Line = w.recLine
+	it.Code = str(w.attr("code"))
+	it.Type = w.intern(w.attr("type"))
+	it.SearchCode = str(w.attr("searchcode"))
+}
+
+func (h *itemHandler) fail(w *walker, field string, val []byte, err error) {
+	w.fail("Item", h.it.Code, field, val, err)
+}
+
+// number reads the number attribute of the current element.
+func (h *itemHandler) number(w *walker, field string) {
+	v := w.attr("number")
+	n, err := parseInt(v)
+	if err != nil {
+		h.fail(w, field+"@number", v, err)
+	}
+	h.num = n
+}
+
+func (h *itemHandler) start(w *walker, rel []elem) bool {
+	it := &h.it
+	switch len(rel) {
+	case 1:
+		switch rel[0] {
+		case eDescription, eLongDescription, eCondition, eGTIN, eCreated, eModified:
+			return true
+		case eAssortment:
+			it.GroupNumber = w.intern(w.attr("number"))
+			if c := w.attr("code"); len(c) > 0 {
+				it.GroupCode = w.intern(c)
+			} else {
+				it.GroupCode = w.intern(w.attr("Code"))
+			}
+		case eItemCategory:
+			h.number(w, "ItemCategory")
+			it.Categories = append(it.Categories, Category{Number: h.num, Code: str(w.attr("code"))})
+		default:
+			return itemFlag(it, rel[0]) != nil
+		}
+	case 2:
+		switch rel[0] {
+		case eMultiDescriptions:
+			if rel[1] == eMultiDescription {
+				h.number(w, "MultiDescription")
+				return true
+			}
+		case eAssortment:
+			return rel[1] == eDescription
+		case eItemCategory:
+			return rel[1] == eDescription
+		case eAvailability:
+			return rel[1] == eDateStart || rel[1] == eDateEnd
+		case eImage:
+			if rel[1] == eBinaryData {
+				w.cntDepth, w.cnt = len(w.path), 0
+			}
+			return rel[1] == eName
+		case eSales:
+			if rel[1] == eUnit {
+				if u := w.attr("unit"); len(u) > 0 {
+					it.SalesUnit = w.intern(u)
+				} else {
+					it.SalesUnit = w.intern(w.attr("code"))
+				}
+			} else if rel[1] == ePrice {
+				it.SalesPriceType = w.intern(w.attr("type"))
+			}
+		}
+	case 3:
+		switch {
+		case rel[0] == eSales && rel[1] == ePrice:
+			switch rel[2] {
+			case eCurrency:
+				it.Currency = w.intern(w.attr("code"))
+			case eVAT:
+				it.VATCode = w.intern(w.attr("code"))
+			case eValue:
+				return true
+			}
+		case rel[0] == eSales && rel[1] == eUnit:
+			return rel[2] == eDescription
+		case rel[0] == eCosts && rel[1] == ePrice:
+			return rel[2] == eValue
+		case rel[0] == eFreeFields:
+			return h.freeStart(w, rel[1], rel[2])
+		}
+	}
+	return false
+}
+
+// freeStart handles FreeFields/<group>/<field> start tags.
+func (h *itemHandler) freeStart(w *walker, group, field elem) bool {
+	ok := group == eFreeTexts && field == eFreeText || group == eFreeNumbers && field == eFreeNumber ||
+		group == eFreeYesNos && field == eFreeYesNo || group == eFreeDates && field == eFreeDate ||
+		group == eFreeOptions && field == eFreeOption
+	if ok {
+		h.number(w, elemNames[field])
+		h.lbl = w.intern(w.attr("label"))
+	}
+	return ok
+}
+
+func itemFlag(it *Item, e elem) *Flag {
+	switch e {
+	case eIsSalesItem:
+		return &it.IsSalesItem
+	case eIsPurchaseItem:
+		return &it.IsPurchaseItem
+	case eIsStockItem:
+		return &it.IsStockItem
+	case eIsSerialNumberItem:
+		return &it.IsSerialNumberItem
+	case eIsBatchItem:
+		return &it.IsBatchItem
+	case eIsBackOrderItem:
+		return &it.IsBackOrderItem
+	case eIsFractionAllowedItem:
+		return &it.IsFractionAllowedItem
+	case eIsTextItem:
+		return &it.IsTextItem
+	case eIsDiscountItem:
+		return &it.IsDiscountItem
+	case eIsServiceItem:
+		return &it.IsServiceItem
+	case eIsSubAssemblyItem:
+		return &it.IsSubAssemblyItem
+	case eIsAssembledItem:
+		return &it.IsAssembledItem
+	case eIsPriceRegulationItem:
+		return &it.IsPriceRegulationItem
+	case eIsExplodeItem:
+		return &it.IsExplodeItem
+	case eIsPrintItem:
+		return &it.IsPrintItem
+	case eIsOutsourcedItem:
+		return &it.IsOutsourcedItem
+	}
+	return nil
+}
+
+func (h *itemHandler) end(w *walker, rel []elem, txt []byte) {
+	it := &h.it
+	switch len(rel) {
+	case 1:
+		switch rel[0] {
+		case eDescription:
+			it.Description = str(txt)
+		case eLongDescription:
+			it.LongDescription = str(txt)
+		case eCondition:
+			it.Condition = w.intern(txt)
+		case eGTIN:
+			it.GTIN = str(txt)
+		case eCreated, eModified:
+			// Not in the XSD: read leniently, ignore what is not a date.
+			if t, err := parseDate(txt); err == nil {
+				if rel[0] == eCreated {
+					it.Created = t
+				} else {
+					it.Modified = t
+				}
+			}
+		default:
+			if f := itemFlag(it, rel[0]); f != nil {
+				v, err := parseFlag(txt)
+				if err != nil {
+					h.fail(w, elemNames[rel[0]], txt, err)
+				}
+				*f = v
+			}
+		}
+	case 2:
+		switch rel[0] {
+		case eMultiDescriptions:
+			if rel[1] == eMultiDescription {
+				it.Descriptions = append(it.Descriptions, MultiDescription{Number: h.num, Text: str(txt)})
+			}
+		case eAssortment:
+			if rel[1] == eDescription {
+				it.GroupDescription = w.intern(txt)
+			}
+		case eItemCategory:
+			if rel[1] == eDescription && len(it.Categories) > 0 {
+				it.Categories[len(it.Categories)-1].Description = str(txt)
+			}
+		case eAvailability:
+			if rel[1] == eDateStart || rel[1] == eDateEnd {
+				t, err := parseDate(txt)
+				if err != nil {
+					h.fail(w, "Availability/"+elemNames[rel[1]], txt, err)
+				}
+				if rel[1] == eDateStart {
+					it.AvailableFrom = t
+				} else {
+					it.AvailableTo = t
+				}
+			}
+		case eImage:
+			switch rel[1] {
+			case eName:
+				it.ImageName = str(txt)
+			case eBinaryData:
+				it.ImageDataLen, w.cntDepth = w.cnt, 0
+			}
+		}
+	case 3:
+		switch {
+		case rel[0] == eSales && rel[1] == ePrice && rel[2] == eValue:
+			d, ok, err := parseDec(txt)
+			if err != nil {
+				h.fail(w, "Sales/Price/Value", txt, err)
+			}
+			it.SalesPrice, it.HasSalesPrice = d, ok
+		case rel[0] == eSales && rel[1] == eUnit && rel[2] == eDescription:
+			it.SalesUnitDescription = w.intern(txt)
+		case rel[0] == eCosts && rel[1] == ePrice && rel[2] == eValue:
+			d, ok, err := parseDec(txt)
+			if err != nil {
+				h.fail(w, "Costs/Price/Value", txt, err)
+			}
+			it.CostPrice, it.HasCostPrice = d, ok
+		case rel[0] == eFreeFields:
+			freeEnd(w, &it.FreeFields, rel[2], h.num, h.lbl, txt, func(f string, v []byte, err error) { h.fail(w, f, v, err) })
+		}
+	}
+}
+
+// freeEnd stores a free field from its text.
+func freeEnd(w *walker, ff *FreeFields, field elem, num int, lbl string, txt []byte, fail func(string, []byte, error)) {
+	switch field {
+	case eFreeText:
+		ff.Texts = append(ff.Texts, FreeText{Number: num, Label: lbl, Value: str(txt)})
+	case eFreeNumber:
+		d, ok, err := parseDec(txt)
+		if err != nil {
+			fail("FreeFields/FreeNumbers/FreeNumber", txt, err)
+		}
+		ff.Numbers = append(ff.Numbers, FreeNumber{Number: num, Label: lbl, Value: d, Valid: ok})
+	case eFreeYesNo, eFreeOption:
+		v, err := parseFlag(txt)
+		if err != nil {
+			fail("FreeFields/"+elemNames[field], txt, err)
+		}
+		if field == eFreeYesNo {
+			ff.YesNos = append(ff.YesNos, FreeYesNo{Number: num, Label: lbl, Value: v})
+		} else {
+			ff.Options = append(ff.Options, FreeYesNo{Number: num, Label: lbl, Value: v})
+		}
+	case eFreeDate:
+		t, err := parseDate(txt)
+		if err != nil {
+			fail("FreeFields/FreeDates/FreeDate", txt, err)
+		}
+		ff.Dates = append(ff.Dates, FreeDate{Number: num, Label: lbl, Value: t})
+	}
+}
+
+func (h *itemHandler) finish(w *walker) error { return h.fn(&h.it) }

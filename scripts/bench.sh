@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Reproducible benchmarks for docs/BENCHMARKS.md. Usage: scripts/bench.sh [orders|go|all]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH=$PATH:/usr/local/go/bin
+what=${1:-all}
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr), $(go version | cut -d' ' -f3)"
+echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
+go build -trimpath -o bin/globex ./cmd/globex
+
+if [ "$what" = orders ] || [ "$what" = all ]; then
+  echo; echo "== order path: globex run on real folders (bench/orderbench)"
+  go run ./bench/orderbench -globex bin/globex -latency "${LATENCY_N:-200}" -files "${FILES_N:-10000}"
+fi
+if [ "$what" = go ] || [ "$what" = all ]; then
+  echo; echo "== Go benchmarks"
+  go test -run '^$' -bench . -benchmem -count 1 ./mapping/order/ ./mapping/globexml/ ./internal/decimal/ 2>/dev/null | grep -E '^(Benchmark|ok)'
+fi
