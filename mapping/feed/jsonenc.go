@@ -1,0 +1,185 @@
+package feed
+
+import (
+	"slices"
+	"unicode/utf8"
+
+	"globex/internal/decimal"
+)
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string exactly as encoding/json does
+// (HTML-safe escaping of <, > and &; U+2028/U+2029 escaped; invalid UTF-8
+// replaced by U+FFFD).
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// jsonObj is a small helper that writes the members of one JSON object.
+type jsonObj struct {
+	b     []byte
+	first bool
+}
+
+func openObj(b []byte) jsonObj { return jsonObj{b: append(b, '{'), first: true} }
+
+func (o *jsonObj) name(n string) {
+	if !o.first {
+		o.b = append(o.b, ',')
+	}
+	o.first = false
+	o.b = append(o.b, '"')
+	o.b = append(o.b, n...)
+	o.b = append(o.b, '"', ':')
+}
+
+func (o *jsonObj) str(n, v string) {
+	o.name(n)
+	o.b = appendJSONString(o.b, v)
+}
+
+func (o *jsonObj) strOmit(n, v string) {
+	if v != "" {
+		o.str(n, v)
+	}
+}
+
+func (o *jsonObj) dec(n string, d decimal.Dec) {
+	o.name(n)
+	o.b = append(o.b, '"')
+	o.b = appendDec(o.b, d)
+	o.b = append(o.b, '"')
+}
+
+func (o *jsonObj) decOmit(n string, d *decimal.Dec) {
+	if d != nil {
+		o.dec(n, *d)
+	}
+}
+
+func (o *jsonObj) boolean(n string, v bool) {
+	o.name(n)
+	if v {
+		o.b = append(o.b, "true"...)
+	} else {
+		o.b = append(o.b, "false"...)
+	}
+}
+
+func (o *jsonObj) strMapOmit(n string, m map[string]string) {
+	if len(m) == 0 {
+		return
+	}
+	o.name(n)
+	o.b = append(o.b, '{')
+	for i, k := range sortedKeys(m) {
+		if i > 0 {
+			o.b = append(o.b, ',')
+		}
+		o.b = appendJSONString(o.b, k)
+		o.b = append(o.b, ':')
+		o.b = appendJSONString(o.b, m[k])
+	}
+	o.b = append(o.b, '}')
+}
+
+func (o *jsonObj) close() []byte { return append(o.b, '}') }
+
+// sortedKeys returns the keys of m in encoding/json order (byte-wise).
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// appendDec appends d exactly as d.AppendTo does ("-0.05", "12.500"), with
+// a cheaper digit loop.
+func appendDec(b []byte, d decimal.Dec) []byte {
+	c, s := d.Coef(), d.Scale()
+	if c < 0 {
+		if c == -1<<63 {
+			return d.AppendTo(b)
+		}
+		b = append(b, '-')
+		c = -c
+	}
+	u := uint64(c)
+	if s == 0 && u < 100 {
+		if u < 10 {
+			return append(b, byte('0'+u))
+		}
+		return append(b, byte('0'+u/10), byte('0'+u%10))
+	}
+	var tmp [40]byte
+	i := len(tmp)
+	if s > 0 {
+		for range s {
+			i--
+			tmp[i] = byte('0' + u%10)
+			u /= 10
+		}
+		i--
+		tmp[i] = '.'
+	}
+	for {
+		i--
+		tmp[i] = byte('0' + u%10)
+		u /= 10
+		if u == 0 {
+			break
+		}
+	}
+	return append(b, tmp[i:]...)
+}

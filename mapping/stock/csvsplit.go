@@ -1,0 +1,252 @@
+package stock
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// errBareQuote and errQuote mirror encoding/csv's ErrBareQuote / ErrQuote.
+var (
+	errBareQuote = errors.New(`bare " in a field that is not quoted`)
+	errQuote     = errors.New(`extraneous or missing " in a quoted field`)
+)
+
+// LineTooLongError refuses a file with a line (or a quoted record) longer
+// than Options.MaxLineBytes; nothing beyond the limit is buffered.
+type LineTooLongError struct {
+	Line  int // 1-based line where the over-long record starts
+	Limit int
+}
+
+func (e *LineTooLongError) Error() string {
+	return fmt.Sprintf("line %d is longer than %d bytes: this does not look like a stock export (file refused)", e.Line, e.Limit)
+}
+
+// splitter is an RFC 4180 record reader with the semantics of encoding/csv
+// (LazyQuotes off, no comment character, FieldsPerRecord -1): CRLF becomes
+// LF, empty lines are skipped, quoted fields may span lines and use "" for a
+// quote. Unlike encoding/csv it bounds every record to max bytes and returns
+// fields that are only valid until the next call (no allocation per record).
+type splitter struct {
+	r     *bufio.Reader
+	delim byte
+	max   int
+
+	numLine int    // physical lines consumed
+	long    []byte // accumulation buffer for lines longer than the bufio buffer
+	rec     []byte // unescaped field data of the current record
+	ends    []int
+	fields  [][]byte
+	start   int // line where the current record starts
+}
+
+func newSplitter(r *bufio.Reader, delim byte, max int) *splitter {
+	return &splitter{r: r, delim: delim, max: max}
+}
+
+// readLine returns the next physical line including its "\n" (normalized
+// from "\r\n"), or without one at the end of input. err is io.EOF only
+// when no bytes were left.
+func (s *splitter) readLine() ([]byte, error) {
+	line, err := s.r.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		s.long = append(s.long[:0], line...)
+		for err == bufio.ErrBufferFull {
+			if len(s.long) > s.max {
+				return nil, &LineTooLongError{Line: s.numLine + 1, Limit: s.max}
+			}
+			line, err = s.r.ReadSlice('\n')
+			s.long = append(s.long, line...)
+		}
+		line = s.long
+	}
+	if len(line) > s.max {
+		return nil, &LineTooLongError{Line: s.numLine + 1, Limit: s.max}
+	}
+	n := len(line)
+	if n > 0 && err == io.EOF {
+		err = nil
+		if line[n-1] == '\r' {
+			line = line[:n-1]
+		}
+	}
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	s.numLine++
+	if n := len(line); n >= 2 && line[n-2] == '\r' && line[n-1] == '\n' {
+		line[n-2] = '\n'
+		line = line[:n-1]
+	}
+	return line, err
+}
+
+func lengthNL(b []byte) int {
+	if len(b) > 0 && b[len(b)-1] == '\n' {
+		return 1
+	}
+	return 0
+}
+
+// csvSyntaxError is a quoting error at a line and 1-based byte column.
+type csvSyntaxError struct {
+	StartLine    int // where the record starts
+	Line, Column int // where the error is
+	Err          error
+}
+
+func (e *csvSyntaxError) Error() string {
+	return fmt.Sprintf("line %d, byte %d: %v", e.Line, e.Column, e.Err)
+}
+
+// next returns the fields of the next record, or io.EOF. A *csvSyntaxError
+// concerns this record only (the reader continues after it); any other
+// error ends the input.
+func (s *splitter) next() ([][]byte, error) {
+	var line []byte
+	var errRead error
+	for errRead == nil {
+		line, errRead = s.readLine()
+		if errRead == nil && len(line) == lengthNL(line) {
+			continue // empty line
+		}
+		break
+	}
+	if errRead != nil {
+		return nil, errRead
+	}
+	s.start = s.numLine
+	if bytes.IndexByte(line, '"') < 0 {
+		// Fast path: no quotes, the fields are slices of the line itself.
+		line = line[:len(line)-lengthNL(line)]
+		s.fields = s.fields[:0]
+		for {
+			i := bytes.IndexByte(line, s.delim)
+			if i < 0 {
+				s.fields = append(s.fields, line)
+				return s.fields, nil
+			}
+			s.fields = append(s.fields, line[:i])
+			line = line[i+1:]
+		}
+	}
+	s.rec = s.rec[:0]
+	s.ends = s.ends[:0]
+	col := 1
+	var err error
+parseField:
+	for {
+		if len(line) == 0 || line[0] != '"' {
+			i := bytes.IndexByte(line, s.delim)
+			field := line
+			if i >= 0 {
+				field = field[:i]
+			} else {
+				field = field[:len(field)-lengthNL(field)]
+			}
+			if j := bytes.IndexByte(field, '"'); j >= 0 {
+				err = &csvSyntaxError{StartLine: s.start, Line: s.numLine, Column: col + j, Err: errBareQuote}
+				break parseField
+			}
+			s.rec = append(s.rec, field...)
+			s.ends = append(s.ends, len(s.rec))
+			if i >= 0 {
+				line = line[i+1:]
+				col += i + 1
+				continue parseField
+			}
+			break parseField
+		}
+		// Quoted field.
+		line = line[1:]
+		col++
+		for {
+			i := bytes.IndexByte(line, '"')
+			switch {
+			case i >= 0:
+				s.rec = append(s.rec, line[:i]...)
+				line = line[i+1:]
+				col += i + 1
+				switch {
+				case len(line) > 0 && line[0] == '"':
+					s.rec = append(s.rec, '"')
+					line = line[1:]
+					col++
+				case len(line) > 0 && line[0] == s.delim:
+					line = line[1:]
+					col++
+					s.ends = append(s.ends, len(s.rec))
+					continue parseField
+				case lengthNL(line) == len(line):
+					s.ends = append(s.ends, len(s.rec))
+					break parseField
+				default:
+					err = &csvSyntaxError{StartLine: s.start, Line: s.numLine, Column: col - 1, Err: errQuote}
+					break parseField
+				}
+			case len(line) > 0:
+				s.rec = append(s.rec, line...)
+				if len(s.rec) > s.max {
+					return nil, &LineTooLongError{Line: s.start, Limit: s.max}
+				}
+				line, errRead = s.readLine()
+				col = 1
+				if errRead == io.EOF {
+					errRead = nil
+				}
+				if errRead != nil {
+					return nil, errRead
+				}
+			default:
+				err = &csvSyntaxError{StartLine: s.start, Line: s.numLine, Column: col, Err: errQuote}
+				break parseField
+			}
+		}
+	}
+	if err != nil {
+		// The record's lines are consumed; the next call starts after them,
+		// as with encoding/csv.
+		return nil, err
+	}
+	s.fields = s.fields[:0]
+	prev := 0
+	for _, e := range s.ends {
+		s.fields = append(s.fields, s.rec[prev:e])
+		prev = e
+	}
+	return s.fields, nil
+}
+
+// detectDelimiter picks ';', ',' or tab: the one that occurs most often
+// outside quotes in the header line (ties prefer ';', then tab). It returns
+// 0 when none occurs.
+func detectDelimiter(header []byte) byte {
+	var n [3]int
+	inQ := false
+	for _, c := range header {
+		switch {
+		case c == '"':
+			inQ = !inQ
+		case inQ:
+		case c == ';':
+			n[0]++
+		case c == '\t':
+			n[1]++
+		case c == ',':
+			n[2]++
+		}
+	}
+	best, bi := 0, -1
+	for i, v := range n {
+		if v > best {
+			best, bi = v, i
+		}
+	}
+	if bi < 0 {
+		return 0
+	}
+	return ";\t,"[bi]
+}

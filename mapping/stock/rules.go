@@ -1,0 +1,301 @@
+package stock
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"globex/internal/decimal"
+	"globex/mapping/feed"
+)
+
+// Display modes of Rules.Display.
+const (
+	// DisplayExact publishes the available quantity as is.
+	DisplayExact = "exact"
+	// DisplayCapped publishes the available quantity up to Rules.Cap; above
+	// it, available is left out (per item and per warehouse) and display
+	// reads "<cap>+" ("100+"). At or below the cap, display is the
+	// quantity itself, so a shop can always show display.
+	DisplayCapped = "capped"
+	// DisplayClass leaves every available quantity out; the availability
+	// class is what the shop shows. display stays empty.
+	DisplayClass = "class"
+)
+
+// Rules turn stock figures into availability. The zero value counts every
+// warehouse, has no safety stock, no low-stock class and shows exact
+// quantities.
+//
+// Per item: on_hand, reserved and incoming are the sums over the counted
+// warehouses; reserved also includes Reserved(admin, item);
+// available = on_hand − reserved − safety stock, never below 0. Per
+// warehouse available = on_hand − reserved, never below 0 (safety stock and
+// pending orders are per item). The class is
+//
+//	in_stock      available > LowStockThreshold
+//	low_stock     0 < available ≤ LowStockThreshold
+//	backorder     available = 0 and incoming > 0
+//	out_of_stock  available = 0 and nothing incoming
+//
+// expected_date is the earliest expected date of a counted warehouse with
+// incoming stock. on_hand, reserved and incoming are published exactly in
+// every display mode; only available and display follow Display.
+//
+// Hooks may be called concurrently (WriteTo runs one pass per writer).
+type Rules struct {
+	// Warehouses lists the warehouse codes that count; empty counts all.
+	// Warehouses that do not count are left out of the record.
+	Warehouses []string
+	// SafetyStock is kept back from every item, unless SafetyStockFor or a
+	// safety stock column gives the item its own.
+	SafetyStock decimal.Dec
+	// SafetyStockFor returns an item's own safety stock (ok false: none);
+	// it wins over the file's safety stock column and SafetyStock.
+	SafetyStockFor func(admin, item string) (decimal.Dec, bool)
+	// LowStockThreshold: an available quantity at or below it (and above 0)
+	// is low_stock. Zero disables the class.
+	LowStockThreshold decimal.Dec
+	// Display is DisplayExact (also for ""), DisplayCapped or DisplayClass.
+	Display string
+	// Cap is the cap of DisplayCapped (> 0).
+	Cap decimal.Dec
+	// Reserved returns the quantity of an item in orders already sent to
+	// the ERP after the stock was measured (see Result.MeasuredAt), which
+	// the export cannot contain yet; nil for none.
+	Reserved func(admin, item string) decimal.Dec
+}
+
+// Validate checks the rules.
+func (ru *Rules) Validate() error {
+	switch ru.Display {
+	case "", DisplayExact, DisplayClass:
+	case DisplayCapped:
+		if ru.Cap.Sign() <= 0 {
+			return fmt.Errorf("stock rules: display %q needs a cap above 0", ru.Display)
+		}
+	default:
+		return fmt.Errorf("stock rules: display %q is not exact, capped or class", ru.Display)
+	}
+	if ru.SafetyStock.Sign() < 0 {
+		return fmt.Errorf("stock rules: safety stock %s is negative", ru.SafetyStock)
+	}
+	if ru.LowStockThreshold.Sign() < 0 {
+		return fmt.Errorf("stock rules: low-stock threshold %s is negative", ru.LowStockThreshold)
+	}
+	return nil
+}
+
+// counted returns, per interned warehouse, whether it counts.
+func (r *Result) counted(ru *Rules) []bool {
+	c := make([]bool, len(r.whs))
+	for i, w := range r.whs {
+		c[i] = len(ru.Warehouses) == 0 || slices.Contains(ru.Warehouses, w)
+	}
+	return c
+}
+
+// Columns returns the CSV columns of the feed under rules ru: one group per
+// counted warehouse found in the file.
+func (r *Result) Columns(ru Rules) feed.Columns {
+	var c feed.Columns
+	for i, ok := range r.counted(&ru) {
+		if ok && r.whs[i] != "" {
+			c.Warehouses = append(c.Warehouses, r.whs[i])
+		}
+	}
+	slices.Sort(c.Warehouses)
+	return c
+}
+
+// builder makes feed records; one per goroutine.
+type builder struct {
+	res     *Result
+	ru      *Rules
+	counted []bool
+	rec     feed.Stock
+	avail   decimal.Dec
+	whAvail []decimal.Dec
+	dateBuf []byte
+	meas    int64
+	measStr string
+}
+
+func (b *builder) fail(it *itemAgg, err error) error {
+	return fmt.Errorf("stock: item %q of administration %q: %w", b.res.keys.str(it.keyOff, it.keyLen), b.res.admins[it.admin], err)
+}
+
+func nonNeg(d decimal.Dec) decimal.Dec {
+	if d.Sign() < 0 {
+		return decimal.Dec{}
+	}
+	return d
+}
+
+// build fills b.rec for item i. The record and its map are reused.
+func (b *builder) build(i int32) error {
+	it := b.res.items.at(i)
+	ru := b.ru
+	rec := &b.rec
+	admin, item := b.res.admins[it.admin], b.res.keys.str(it.keyOff, it.keyLen)
+	*rec = feed.Stock{Administration: admin, ItemCode: item, Warehouses: rec.Warehouses}
+	clear(rec.Warehouses)
+	var expected int32
+	var err error
+	k := 0
+	for j := it.first; j >= 0; j = b.res.whRows.at(j).next {
+		w := b.res.whRows.at(j)
+		if !b.counted[w.wh] {
+			continue
+		}
+		if rec.OnHand, err = rec.OnHand.Add(w.onHand); err != nil {
+			return b.fail(it, err)
+		}
+		if rec.Reserved, err = rec.Reserved.Add(w.reserved); err != nil {
+			return b.fail(it, err)
+		}
+		if rec.Incoming, err = rec.Incoming.Add(w.incoming); err != nil {
+			return b.fail(it, err)
+		}
+		if w.expected != 0 && w.incoming.Sign() > 0 && (expected == 0 || w.expected < expected) {
+			expected = w.expected
+		}
+		code := b.res.whs[w.wh]
+		if code == "" {
+			continue // the file has no warehouse column
+		}
+		wa, err := w.onHand.Sub(w.reserved)
+		if err != nil {
+			return b.fail(it, err)
+		}
+		if k >= len(b.whAvail) {
+			b.whAvail = append(b.whAvail, decimal.Dec{})
+		}
+		b.whAvail[k] = nonNeg(wa).Normalize()
+		ws := feed.WarehouseStock{OnHand: w.onHand.Normalize(), Reserved: w.reserved.Normalize(),
+			Incoming: w.incoming.Normalize(), Available: &b.whAvail[k]}
+		k++
+		switch ru.Display {
+		case DisplayClass:
+			ws.Available = nil
+		case DisplayCapped:
+			if ws.Available.Cmp(ru.Cap) > 0 {
+				ws.Available = nil
+			}
+		}
+		if rec.Warehouses == nil {
+			rec.Warehouses = make(map[string]feed.WarehouseStock, 4)
+		}
+		rec.Warehouses[code] = ws
+	}
+	if ru.Reserved != nil {
+		if rec.Reserved, err = rec.Reserved.Add(ru.Reserved(admin, item)); err != nil {
+			return b.fail(it, err)
+		}
+	}
+	safety := ru.SafetyStock
+	if it.hasSafety {
+		safety = it.safety
+	}
+	if ru.SafetyStockFor != nil {
+		if s, ok := ru.SafetyStockFor(admin, item); ok {
+			safety = s
+		}
+	}
+	avail, err := rec.OnHand.Sub(rec.Reserved)
+	if err == nil {
+		avail, err = avail.Sub(safety)
+	}
+	if err != nil {
+		return b.fail(it, err)
+	}
+	b.avail = nonNeg(avail).Normalize()
+	rec.OnHand, rec.Reserved, rec.Incoming = rec.OnHand.Normalize(), rec.Reserved.Normalize(), rec.Incoming.Normalize()
+	switch {
+	case b.avail.Sign() > 0 && b.avail.Cmp(ru.LowStockThreshold) > 0:
+		rec.Availability = feed.InStock
+	case b.avail.Sign() > 0:
+		rec.Availability = feed.LowStock
+	case rec.Incoming.Sign() > 0:
+		rec.Availability = feed.Backorder
+	default:
+		rec.Availability = feed.OutOfStock
+	}
+	rec.Available = &b.avail
+	switch ru.Display {
+	case DisplayClass:
+		rec.Available = nil
+	case DisplayCapped:
+		if b.avail.Cmp(ru.Cap) > 0 {
+			rec.Available = nil
+			rec.Display = ru.Cap.Normalize().String() + "+"
+		} else {
+			rec.Display = b.avail.String()
+		}
+	}
+	if expected != 0 {
+		b.dateBuf = appendYMD(b.dateBuf[:0], expected)
+		rec.ExpectedDate = string(b.dateBuf)
+	}
+	if it.hasMeasured {
+		if it.measured != b.meas || b.measStr == "" {
+			b.meas = it.measured
+			b.measStr = time.Unix(it.measured, 0).UTC().Format(time.RFC3339)
+		}
+		rec.MeasuredAt = b.measStr
+	}
+	return nil
+}
+
+func appendYMD(b []byte, v int32) []byte {
+	y, m, d := v/10000, v/100%100, v%100
+	b = strconv.AppendInt(b, int64(y), 10)
+	b = append(b, '-', byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d/10), byte('0'+d%10))
+	return b
+}
+
+// Each calls fn with the record of every item, in the order the items first
+// appear in the file. The record (and its maps and pointers) is reused:
+// fn must not keep it.
+func (r *Result) Each(ru Rules, fn func(rec *feed.Stock) error) error {
+	if err := ru.Validate(); err != nil {
+		return err
+	}
+	b := &builder{res: r, ru: &ru, counted: r.counted(&ru)}
+	for i := range int32(r.items.n) {
+		if err := b.build(i); err != nil {
+			return err
+		}
+		if err := fn(&b.rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteTo writes every record to each writer (for example a JSONL writer,
+// a CSV writer built with Columns(ru), and a feed.Delta), one pass per
+// writer, the passes running in parallel. It does not close the writers.
+func (r *Result) WriteTo(ru Rules, writers ...feed.Writer) error {
+	if err := ru.Validate(); err != nil {
+		return err
+	}
+	errs := make([]error, len(writers))
+	var wg sync.WaitGroup
+	for i, w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = r.Each(ru, func(rec *feed.Stock) error { return w.Write(rec) })
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
