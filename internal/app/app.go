@@ -16,7 +16,10 @@ import (
 	"globex/exchange/ledger"
 	"globex/flow"
 	"globex/internal/config"
+	"globex/internal/decimal"
+	"globex/mapping/feed"
 	"globex/mapping/globexml"
+	"globex/mapping/stock"
 )
 
 // App is an opened configuration: the ledger and one runner per exchange.
@@ -115,10 +118,63 @@ func (a *App) build(ex *config.Exchange, arch *exchange.Archive, watch bool) (*e
 				OmitPrices: o.OmitPrices,
 			},
 		}
+	case config.KindStock:
+		prod, err := a.stockProducer(ex)
+		if err != nil {
+			return nil, err
+		}
+		r.Handler = a.feedHandler(ex, feed.KindStock, tgt, arch, prod)
 	default:
 		return nil, fmt.Errorf("kind %q is not available in this build yet", ex.Kind)
 	}
 	return r, nil
+}
+
+func (a *App) feedHandler(ex *config.Exchange, kind feed.Kind, tgt exchange.Target, arch *exchange.Archive, prod flow.Producer) *flow.Feed {
+	return &flow.Feed{
+		Exchange: ex.Name, Kind: kind, Administration: ex.Administration, Administrations: ex.Feed.Administrations,
+		Formats: ex.Formats, StateDir: filepath.Join(a.Cfg.StateDir, "feeds", ex.Name),
+		Target: tgt, Archive: arch, Ledger: a.Ledger, Producer: prod,
+	}
+}
+
+func (a *App) stockProducer(ex *config.Exchange) (*flow.Stock, error) {
+	f := ex.Feed
+	opt := stock.Options{Encoding: f.Encoding, Columns: f.Columns, Sheet: f.Sheet, SkipBadRows: f.SkipBadRows}
+	switch f.Delimiter {
+	case "":
+	case ";", ",":
+		opt.Delimiter = f.Delimiter[0]
+	case "tab", "\t", `\t`:
+		opt.Delimiter = '\t'
+	default:
+		return nil, fmt.Errorf("feed.delimiter %q is not one of ';', ',', tab", f.Delimiter)
+	}
+	switch f.DecimalSeparator {
+	case "":
+	case ",", ".":
+		opt.Decimal = f.DecimalSeparator[0]
+	default:
+		return nil, fmt.Errorf("feed.decimal_separator %q is not ',' or '.'", f.DecimalSeparator)
+	}
+	rules := stock.Rules{Warehouses: f.Warehouses, Display: f.Display}
+	for _, d := range []struct {
+		key, val string
+		dst      *decimal.Dec
+	}{{"safety_stock", f.SafetyStock, &rules.SafetyStock}, {"low_stock_threshold", f.LowStockThreshold, &rules.LowStockThreshold}, {"cap", f.Cap, &rules.Cap}} {
+		if d.val == "" {
+			continue
+		}
+		v, err := decimal.Parse(d.val)
+		if err != nil {
+			return nil, fmt.Errorf("feed.%s %q is not a number with a decimal point", d.key, d.val)
+		}
+		*d.dst = v
+	}
+	if err := rules.Validate(); err != nil {
+		return nil, err
+	}
+	return &flow.Stock{Options: opt, Rules: rules, Ledger: a.Ledger, OrderExchanges: f.SubtractOrdersFrom}, nil
 }
 
 // Close releases the ledger and the sources.

@@ -90,12 +90,14 @@ func Check(cfg *config.Config) []Finding {
 		} else {
 			out = append(out, checkSFTP(cfg, ex, pre+"target", ex.Target.SFTP)...)
 		}
-		if ex.Kind != config.KindOrders {
+		if !available[ex.Kind] {
 			bad("%skind %q is not available in this build yet", pre, ex.Kind)
 		}
 	}
 	return out
 }
+
+var available = map[string]bool{config.KindOrders: true, config.KindStock: true}
 
 func reportLedger(l *ledger.Ledger, cfg *config.Config, out *[]Finding) {
 	for i := range cfg.Exchanges {

@@ -49,6 +49,7 @@ type Exchange struct {
 	Target         Target   `yaml:"target"`
 	Orders         Orders   `yaml:"orders"`
 	Formats        []string `yaml:"formats"`
+	Feed           Feed     `yaml:"feed"`
 
 	line int
 }
@@ -106,6 +107,53 @@ type Orders struct {
 	Units             map[string]string `yaml:"units"`
 	OmitPrices        bool              `yaml:"omit_prices"`
 	AllOrNothing      bool              `yaml:"all_or_nothing"`
+	// CheckItems and CheckCustomers name an items and a customers exchange:
+	// orders for items or debtors that their last export does not have, or
+	// has as blocked, are refused before Globe sees them.
+	CheckItems     string `yaml:"check_items"`
+	CheckCustomers string `yaml:"check_customers"`
+}
+
+// Feed holds the options of the feed kinds (items, prices, customers, stock).
+type Feed struct {
+	// Administrations picks the administration from the input's file name
+	// (glob pattern → administration); records of all administrations are
+	// combined into one feed. Without it, every record gets the exchange's
+	// administration.
+	Administrations map[string]string `yaml:"administrations"`
+
+	// items
+	Languages       map[int]string `yaml:"languages"`
+	DefaultLanguage string         `yaml:"default_language"`
+	Attributes      []Attribute    `yaml:"attributes"`
+	Statuses        []string       `yaml:"statuses"`
+	ItemTypes       []string       `yaml:"item_types"`
+	SalesOnly       *bool          `yaml:"sales_only"`
+	Currency        string         `yaml:"currency"`
+
+	// stock
+	Warehouses         []string          `yaml:"warehouses"`
+	SafetyStock        string            `yaml:"safety_stock"`
+	LowStockThreshold  string            `yaml:"low_stock_threshold"`
+	Display            string            `yaml:"display"`
+	Cap                string            `yaml:"cap"`
+	SubtractOrdersFrom []string          `yaml:"subtract_orders_from"`
+	Encoding           string            `yaml:"encoding"`
+	Delimiter          string            `yaml:"delimiter"`
+	DecimalSeparator   string            `yaml:"decimal_separator"`
+	Columns            map[string]string `yaml:"columns"`
+	Sheet              string            `yaml:"sheet"`
+	SkipBadRows        bool              `yaml:"skip_bad_rows"`
+
+	// prices
+	ItemsExchange string `yaml:"items_exchange"`
+}
+
+// Attribute says which free field of an item becomes which attribute.
+type Attribute struct {
+	Field  string `yaml:"field"`  // free_text, free_number, free_yesno, free_date
+	Number int    `yaml:"number"` // the free field's number
+	Label  string `yaml:"label"`  // the attribute name in the feed
 }
 
 // ByteSize is a size in bytes, written in YAML as 64MB, 512KB, 1GB or a number.
@@ -139,6 +187,9 @@ const (
 	DefaultScanInterval = 2 * time.Second
 	DefaultPollInterval = 10 * time.Second
 	DefaultMaxSize      = ByteSize(64 << 20)
+	// DefaultMaxExportSize bounds Globe exports; they are streamed, so this
+	// only guards against a runaway file.
+	DefaultMaxExportSize = ByteSize(4 << 30)
 )
 
 // DefaultIncludes are the glob patterns used when an exchange names none.
@@ -277,6 +328,9 @@ func (c *Config) applyDefaults(base string) {
 		}
 		if s.MaxSize == 0 {
 			s.MaxSize = DefaultMaxSize
+			if ex.Kind != KindOrders {
+				s.MaxSize = DefaultMaxExportSize
+			}
 		}
 		if s.After == "" {
 			s.After = "move"
@@ -406,6 +460,33 @@ func (c *Config) Validate() error {
 			default:
 				p.add("%s: format %q is not one of jsonl, csv, xlsx", where, f)
 			}
+		}
+		for _, ref := range []struct{ key, name, kind string }{
+			{"orders.check_items", ex.Orders.CheckItems, KindItems},
+			{"orders.check_customers", ex.Orders.CheckCustomers, KindCustomers},
+			{"feed.items_exchange", ex.Feed.ItemsExchange, KindItems},
+		} {
+			if ref.name == "" {
+				continue
+			}
+			if other, ok := c.Exchange(ref.name); !ok || other.Kind != ref.kind {
+				p.add("%s: %s names %q, which is not an exchange of kind %s in this file", where, ref.key, ref.name, ref.kind)
+			}
+		}
+		for _, n := range ex.Feed.SubtractOrdersFrom {
+			if other, ok := c.Exchange(n); !ok || other.Kind != KindOrders {
+				p.add("%s: feed.subtract_orders_from names %q, which is not an orders exchange in this file", where, n)
+			}
+		}
+		for pat := range ex.Feed.Administrations {
+			if _, err := filepath.Match(pat, "x"); err != nil {
+				p.add("%s: feed.administrations pattern %q is not a valid file name pattern", where, pat)
+			}
+		}
+		switch ex.Feed.Display {
+		case "", "exact", "capped", "class":
+		default:
+			p.add("%s: feed.display %q is not one of exact, capped, class", where, ex.Feed.Display)
 		}
 		if ex.Kind == KindOrders {
 			if !orderNumberFields[ex.Orders.OrderNumberField] {

@@ -37,6 +37,7 @@ type Delta struct {
 	index map[string]deltaEntry
 	w     *bufio.Writer
 	buf   []byte
+	hbuf  []byte
 	stats DeltaStats
 	err   error
 	done  bool
@@ -64,8 +65,7 @@ func NewDelta(kind Kind, prev io.Reader, out io.Writer) (*Delta, error) {
 		if _, dup := d.index[k]; dup {
 			return fmt.Errorf("previous %s snapshot line %d: key %v occurs twice", kind, line, rec.KeyFields())
 		}
-		d.buf = rec.AppendJSON(d.buf[:0])
-		d.index[k] = deltaEntry{hash: maphash.Bytes(d.seed, d.buf)}
+		d.index[k] = deltaEntry{hash: d.contentHash(rec)}
 		return nil
 	})
 	if err != nil {
@@ -87,7 +87,7 @@ func (d *Delta) Write(rec Record) error {
 	const head = `{"op":"upsert","record":`
 	d.buf = append(d.buf[:0], head...)
 	d.buf = rec.AppendJSON(d.buf)
-	h := maphash.Bytes(d.seed, d.buf[len(head):])
+	h := d.contentHash(rec)
 	e, ok := d.index[k]
 	if ok && e.seen {
 		return fmt.Errorf("feed: %s key %v occurs twice in the new snapshot", d.kind, rec.KeyFields())
@@ -101,6 +101,19 @@ func (d *Delta) Write(rec Record) error {
 	d.buf = append(d.buf, '}', '\n')
 	_, d.err = d.w.Write(d.buf)
 	return d.err
+}
+
+// contentHash hashes what makes a record different for the shop. A stock
+// record's measured_at is left out: every export has a new measuring time,
+// and a delta that re-sends every unchanged item for it would be no delta.
+func (d *Delta) contentHash(rec Record) uint64 {
+	if s, ok := rec.(*Stock); ok && s.MeasuredAt != "" {
+		c := *s
+		c.MeasuredAt = ""
+		rec = &c
+	}
+	d.hbuf = rec.AppendJSON(d.hbuf[:0])
+	return maphash.Bytes(d.seed, d.hbuf)
 }
 
 // Close writes the delete lines (sorted by key) and flushes. It does not

@@ -1,0 +1,486 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"globex/exchange"
+	"globex/exchange/ledger"
+	"globex/internal/fsx"
+	"globex/mapping/feed"
+)
+
+// BadInput is an error of the input itself (a truncated export, a bad row):
+// the file is quarantined and the published feed stays as it was.
+type BadInput struct {
+	Problems []string
+	Advice   string
+}
+
+func (b *BadInput) Error() string { return strings.Join(b.Problems, "; ") }
+
+// Producer streams the feed records of one input export.
+type Producer interface {
+	// Produce reads the export at path and hands every record, all with
+	// administration admin, to sink: first sink.Begin with the CSV map
+	// columns when they are known before the first record (nil: they are
+	// learned from the data), then sink.Emit per record. Bad input is a
+	// *BadInput; any other error is an environment problem.
+	Produce(ctx context.Context, path, name, admin string, sink Sink) (summary string, err error)
+}
+
+// Sink receives the records of a Producer.
+type Sink interface {
+	Begin(cols *feed.Columns) error
+	Emit(rec feed.Record) error
+}
+
+type funcSink struct {
+	begin func(*feed.Columns) error
+	emit  func(feed.Record) error
+}
+
+func (f funcSink) Begin(c *feed.Columns) error { return f.begin(c) }
+func (f funcSink) Emit(r feed.Record) error    { return f.emit(r) }
+
+// Feed turns Globe exports into the feed files of CONTRACT §5 in the target:
+// a full snapshot (`<base>.jsonl`, `.csv`, optional `.xlsx`) replaced
+// atomically, and a delta against the last published snapshot
+// (`<base>-delta-<YYYYMMDDTHHMMSS>.jsonl`, UTC). A bad export changes nothing.
+//
+// With several administrations (Administrations), each administration's
+// latest export is kept as a part under StateDir and the published snapshot
+// is the concatenation of all parts.
+type Feed struct {
+	Exchange        string
+	Kind            feed.Kind
+	Administration  string
+	Administrations map[string]string // file pattern → administration
+	Formats         []string
+	StateDir        string // this exchange's own folder in state_dir
+	Target          exchange.Target
+	Archive         *exchange.Archive
+	Ledger          *ledger.Ledger
+	Producer        Producer
+	// Published is called after a snapshot was published (e.g. to refresh
+	// an index of it).
+	Published func(snapshot string)
+}
+
+// SnapshotPath is where the last published snapshot of an exchange is kept in
+// its state folder (the base of deltas and of order checks).
+func SnapshotPath(stateDir string) string { return filepath.Join(stateDir, "published.jsonl") }
+
+func (h *Feed) base() string { return string(h.Kind) }
+
+func (h *Feed) adminFor(name string) (string, bool) {
+	if len(h.Administrations) == 0 {
+		return h.Administration, true
+	}
+	pats := make([]string, 0, len(h.Administrations))
+	for p := range h.Administrations {
+		pats = append(pats, p)
+	}
+	sort.Strings(pats)
+	for _, p := range pats {
+		if ok, _ := filepath.Match(strings.ToLower(p), strings.ToLower(name)); ok {
+			return h.Administrations[p], true
+		}
+	}
+	return "", false
+}
+
+// Handle implements exchange.Handler.
+func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome, error) {
+	if prev, ok, err := h.Ledger.ProcessedWithSHA(h.Exchange, job.Input.SHA256); err != nil {
+		return exchange.Outcome{}, err
+	} else if ok && prev.ID != job.Input.ID {
+		return exchange.Outcome{Disposition: ledger.OutcomeDuplicate, Summary: "identical to an export already published",
+			Problems: []string{fmt.Sprintf("This export is byte for byte the same as %s, published on %s; the feed already shows it.",
+				prev.Name, prev.UpdatedAt.Local().Format("2006-01-02 15:04:05"))},
+			Advice: "Nothing to do."}, nil
+	}
+	admin, ok := h.adminFor(job.Input.Name)
+	if !ok {
+		return exchange.Outcome{Disposition: ledger.OutcomeFailed, Summary: "unknown administration",
+			Problems: []string{fmt.Sprintf("The file name %q matches none of the feed.administrations patterns of this exchange, so its administration is unknown.", job.Input.Name)},
+			Advice:   "Rename the export so that it matches a pattern, or add a pattern to the configuration, and put it back."}, nil
+	}
+	work := filepath.Join(h.StateDir, "work")
+	partsDir := filepath.Join(h.StateDir, "parts")
+	for _, d := range []string{work, partsDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return exchange.Outcome{}, &exchange.Transient{Err: err}
+		}
+	}
+	multi := len(h.Administrations) > 0
+	var known *feed.Columns
+	single := false
+
+	// Pass 1: the records of this export, checked for duplicate keys. In the
+	// common case (one administration, columns known) every output is
+	// written in this one pass.
+	part := filepath.Join(work, "part.jsonl")
+	outs := &outputs{dir: work, base: h.base(), kind: h.Kind}
+	defer outs.cleanup()
+	partW, err := outs.create(part)
+	if err != nil {
+		return exchange.Outcome{}, &exchange.Transient{Err: err}
+	}
+	jsonl := feed.NewJSONLWriter(partW)
+	writers := []feed.Writer{jsonl}
+	begin := func(c *feed.Columns) error {
+		known = c
+		if !multi && c != nil {
+			single = true
+			return h.openFinal(outs, *c, &writers)
+		}
+		return nil
+	}
+	seen := map[uint64]string{}
+	var cols feed.Columns
+	count := 0
+	emit := func(rec feed.Record) error {
+		k := rec.Key()
+		hs := fnv.New64a()
+		io.WriteString(hs, k)
+		sum := hs.Sum64()
+		if _, dup := seen[sum]; dup {
+			return &BadInput{Problems: []string{fmt.Sprintf("The export holds %s twice (%s); Globe's codes are unique, so the export is damaged or two exports were joined.",
+				describeKey(rec), strings.ReplaceAll(k, "\x00", " / "))},
+				Advice: "Export again from Globe and put the new file in the drop folder; the published feed is unchanged."}
+		}
+		seen[sum] = ""
+		cols.Learn(rec)
+		count++
+		for _, w := range writers {
+			if err := w.Write(rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	summary, err := h.Producer.Produce(ctx, job.Path, job.Input.Name, admin, funcSink{begin, emit})
+	seen = nil
+	if err == nil {
+		for _, w := range writers {
+			if cerr := w.Close(); cerr != nil && err == nil {
+				err = cerr
+			}
+		}
+	}
+	if err == nil {
+		err = outs.syncAll()
+	}
+	var bad *BadInput
+	if errors.As(err, &bad) {
+		return exchange.Outcome{Disposition: ledger.OutcomeFailed, Summary: "export refused; the feed is unchanged",
+			Problems: bad.Problems, Advice: bad.Advice}, nil
+	}
+	if errors.Is(err, feed.ErrUnknownColumn) {
+		return exchange.Outcome{Disposition: ledger.OutcomeFailed, Summary: "export refused; the feed is unchanged",
+			Problems: []string{err.Error()},
+			Advice:   "The export holds a language, attribute or warehouse that the configuration does not list; add it to the exchange's feed: block (or remove the list to learn columns from the data) and put the file back."}, nil
+	}
+	if err != nil {
+		return exchange.Outcome{}, &exchange.Transient{Err: fmt.Errorf("writing the feed: %w", err)}
+	}
+
+	// Pass 2 (several administrations, or columns learned from the data):
+	// assemble the snapshot from the parts and write every output.
+	var partFiles []string
+	if !single {
+		partFiles = []string{part}
+		if multi {
+			olds, _ := filepath.Glob(filepath.Join(partsDir, "*.jsonl"))
+			sort.Strings(olds)
+			for _, p := range olds {
+				if strings.TrimSuffix(filepath.Base(p), ".jsonl") != fsx.SafeName(admin, 60) {
+					partFiles = append(partFiles, p)
+				}
+			}
+			for _, p := range partFiles[1:] {
+				f, err := os.Open(p)
+				if err != nil {
+					return exchange.Outcome{}, &exchange.Transient{Err: err}
+				}
+				c, err := feed.ScanColumns(h.Kind, f)
+				f.Close()
+				if err != nil {
+					return exchange.Outcome{}, &exchange.Transient{Err: fmt.Errorf("reading the kept part %s: %w", p, err)}
+				}
+				mergeColumns(&cols, c)
+			}
+		}
+		if known != nil {
+			mergeColumns(&cols, *known)
+		}
+		snapW, err := outs.create(filepath.Join(work, h.base()+".jsonl"))
+		if err != nil {
+			return exchange.Outcome{}, &exchange.Transient{Err: err}
+		}
+		writers = []feed.Writer{feed.NewJSONLWriter(snapW)}
+		if err := h.openFinal(outs, cols, &writers); err != nil {
+			return exchange.Outcome{}, err
+		}
+		fan := fanout(writers)
+		for _, p := range partFiles {
+			f, err := os.Open(p)
+			if err != nil {
+				return exchange.Outcome{}, &exchange.Transient{Err: err}
+			}
+			err = feed.ConvertJSONL(h.Kind, f, fan)
+			f.Close()
+			if err != nil {
+				return exchange.Outcome{}, &exchange.Transient{Err: fmt.Errorf("assembling the snapshot: %w", err)}
+			}
+		}
+		if err := fan.Close(); err != nil {
+			return exchange.Outcome{}, &exchange.Transient{Err: err}
+		}
+		if err := outs.syncAll(); err != nil {
+			return exchange.Outcome{}, &exchange.Transient{Err: err}
+		}
+	} else {
+		outs.files[h.base()+".jsonl"] = part
+	}
+
+	// Publish: snapshots replace the old ones; the delta is new.
+	now := time.Now()
+	published, err := h.publish(ctx, job, outs, now)
+	if err != nil {
+		return exchange.Outcome{}, err
+	}
+	// Keep what was published: the snapshot (base of the next delta) and,
+	// with several administrations, this administration's part.
+	if multi {
+		if err := os.Rename(part, filepath.Join(partsDir, fsx.SafeName(admin, 60)+".jsonl")); err != nil {
+			return exchange.Outcome{}, &exchange.Transient{Err: err}
+		}
+	}
+	if err := os.Rename(outs.files[h.base()+".jsonl"], SnapshotPath(h.StateDir)); err != nil {
+		return exchange.Outcome{}, &exchange.Transient{Err: err}
+	}
+	fsx.SyncDir(h.StateDir)
+	if h.Published != nil {
+		h.Published(SnapshotPath(h.StateDir))
+	}
+	st := outs.delta.Stats()
+	msg := fmt.Sprintf("%d %s records published (%d new or changed, %d deleted, %d unchanged)", count, h.Kind, st.Upserts, st.Deletes, st.Unchanged)
+	if summary != "" {
+		msg += "; " + summary
+	}
+	job.Log.Info().Str("feed", string(h.Kind)).Int("records", count).Int("upserts", st.Upserts).Int("deletes", st.Deletes).Strs("files", published).Msg("feed published")
+	return exchange.Outcome{Disposition: ledger.OutcomeProcessed, Outputs: published, Summary: msg}, nil
+}
+
+func describeKey(rec feed.Record) string {
+	var parts []string
+	for _, f := range rec.KeyFields() {
+		if f.Value != "" {
+			parts = append(parts, f.Name+" "+f.Value)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func mergeColumns(c *feed.Columns, o feed.Columns) {
+	add := func(set, more []string) []string {
+		for _, m := range more {
+			found := false
+			for _, s := range set {
+				if s == m {
+					found = true
+					break
+				}
+			}
+			if !found {
+				set = append(set, m)
+			}
+		}
+		sort.Strings(set)
+		return set
+	}
+	c.Languages = add(c.Languages, o.Languages)
+	c.Attributes = add(c.Attributes, o.Attributes)
+	c.Warehouses = add(c.Warehouses, o.Warehouses)
+	c.Breaks = max(c.Breaks, o.Breaks)
+	c.Addresses = max(c.Addresses, o.Addresses)
+}
+
+// openFinal adds the CSV, XLSX and delta writers.
+func (h *Feed) openFinal(outs *outputs, cols feed.Columns, writers *[]feed.Writer) error {
+	for _, f := range h.Formats {
+		switch f {
+		case "csv":
+			w, err := outs.create(filepath.Join(outs.dir, h.base()+".csv"))
+			if err != nil {
+				return &exchange.Transient{Err: err}
+			}
+			*writers = append(*writers, feed.NewCSVWriter(w, h.Kind, cols))
+		case "xlsx":
+			w, err := outs.create(filepath.Join(outs.dir, h.base()+".xlsx"))
+			if err != nil {
+				return &exchange.Transient{Err: err}
+			}
+			x, err := feed.NewXLSXWriter(w, h.Kind, cols)
+			if err != nil {
+				return err
+			}
+			*writers = append(*writers, x)
+		}
+	}
+	var prev io.Reader
+	if f, err := os.Open(SnapshotPath(h.StateDir)); err == nil {
+		outs.closers = append(outs.closers, f)
+		prev = f
+	}
+	w, err := outs.create(filepath.Join(outs.dir, "delta.jsonl"))
+	if err != nil {
+		return &exchange.Transient{Err: err}
+	}
+	d, err := feed.NewDelta(h.Kind, prev, w)
+	if err != nil {
+		return &exchange.Transient{Err: fmt.Errorf("reading the last published snapshot: %w", err)}
+	}
+	outs.delta = d
+	outs.hadPrev = prev != nil
+	*writers = append(*writers, d)
+	return nil
+}
+
+func (h *Feed) publish(ctx context.Context, job *exchange.Job, outs *outputs, now time.Time) ([]string, error) {
+	var names []string
+	order := []string{h.base() + ".jsonl", h.base() + ".csv", h.base() + ".xlsx"}
+	for _, name := range order {
+		path, ok := outs.files[name]
+		if !ok {
+			continue
+		}
+		if err := h.put(ctx, job, path, name, true, now); err != nil {
+			return nil, err
+		}
+		names = append(names, name)
+	}
+	st := outs.delta.Stats()
+	if outs.hadPrev && st.Upserts+st.Deletes > 0 {
+		name := fmt.Sprintf("%s-delta-%s.jsonl", h.base(), now.UTC().Format("20060102T150405"))
+		if err := h.put(ctx, job, outs.files["delta.jsonl"], name, false, now); err != nil {
+			return nil, err
+		}
+		names = append(names, name)
+	}
+	return names, nil
+}
+
+// put publishes a local file under name in the target and keeps a copy in
+// archive/sent.
+func (h *Feed) put(ctx context.Context, job *exchange.Job, path, name string, replace bool, now time.Time) error {
+	tmp, err := h.Target.Stage(ctx, name, job.Input.ID, func(w io.Writer) error {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = io.Copy(w, f)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if err := h.Target.Publish(ctx, tmp, name, replace); err != nil {
+		_ = h.Target.Discard(ctx, tmp)
+		if errors.Is(err, fsx.ErrExists) {
+			return &exchange.Transient{Err: fmt.Errorf("%s already exists in the target", name)}
+		}
+		return err
+	}
+	sent := h.Archive.SentPath(h.Exchange, name, now)
+	if err := os.MkdirAll(filepath.Dir(sent), 0o755); err != nil {
+		return &exchange.Transient{Err: err}
+	}
+	// A hard link is a free, immutable copy when the archive shares the
+	// volume with the state folder; otherwise copy.
+	if err := os.Link(path, sent); err != nil {
+		if err := fsx.CopyFile(path, sent); err != nil {
+			return &exchange.Transient{Err: fmt.Errorf("saving the sent copy of %s: %w", name, err)}
+		}
+	}
+	return nil
+}
+
+// outputs are the files of one run in the work folder.
+type outputs struct {
+	dir     string
+	base    string
+	kind    feed.Kind
+	files   map[string]string // output name → path
+	open    []*os.File
+	closers []io.Closer
+	delta   *feed.Delta
+	hadPrev bool
+}
+
+func (o *outputs) create(path string) (*os.File, error) {
+	if o.files == nil {
+		o.files = map[string]string{}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	o.open = append(o.open, f)
+	o.files[filepath.Base(path)] = path
+	return f, nil
+}
+
+func (o *outputs) syncAll() error {
+	for _, f := range o.open {
+		if err := f.Sync(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (o *outputs) cleanup() {
+	for _, f := range o.open {
+		f.Close()
+	}
+	for _, c := range o.closers {
+		c.Close()
+	}
+	ents, _ := os.ReadDir(o.dir)
+	for _, e := range ents {
+		os.Remove(filepath.Join(o.dir, e.Name()))
+	}
+}
+
+type fanout []feed.Writer
+
+func (f fanout) Write(rec feed.Record) error {
+	for _, w := range f {
+		if err := w.Write(rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f fanout) Close() error {
+	var first error
+	for _, w := range f {
+		if err := w.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}

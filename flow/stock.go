@@ -1,0 +1,117 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"time"
+
+	"globex/exchange/ledger"
+	"globex/internal/decimal"
+	"globex/mapping/feed"
+	"globex/mapping/stock"
+)
+
+// Stock produces the stock feed from a stock export (CSV or XLSX).
+type Stock struct {
+	Options stock.Options
+	Rules   stock.Rules
+	// Ledger and OrderExchanges: quantities of orders written to the ERP
+	// after the export's measuring time are subtracted (the export cannot
+	// know them yet), so a full stock sync never re-opens stock just sold.
+	Ledger         *ledger.Ledger
+	OrderExchanges []string
+}
+
+// Produce implements Producer.
+func (p *Stock) Produce(ctx context.Context, path, name, admin string, sink Sink) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	opts := p.Options
+	opts.Administration = admin
+	if st, err := f.Stat(); err == nil && opts.MeasuredAt.IsZero() {
+		opts.MeasuredAt = st.ModTime()
+	}
+	res, err := stock.Read(f, opts)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return "", err
+		}
+		return "", &BadInput{Problems: []string{err.Error()},
+			Advice: "The published stock feed is unchanged. Correct the export (or the exchange's feed: options for delimiter, decimal separator, encoding and columns) and put it back."}
+	}
+	rules := p.Rules
+	subtracted := 0
+	if len(p.OrderExchanges) > 0 && p.Ledger != nil {
+		sold, n, err := p.soldSince(admin, res.MeasuredAt())
+		if err != nil {
+			return "", err
+		}
+		subtracted = n
+		if len(sold) > 0 {
+			rules.Reserved = func(a, item string) decimal.Dec { return sold[item] }
+		}
+	}
+	cols := res.Columns(rules)
+	if err := sink.Begin(&cols); err != nil {
+		return "", err
+	}
+	err = res.Each(rules, func(rec *feed.Stock) error { return sink.Emit(rec) })
+	if err != nil {
+		return "", err
+	}
+	summary := fmt.Sprintf("%d rows, %d items", res.Rows(), res.Items())
+	if subtracted > 0 {
+		summary += fmt.Sprintf(", %d order(s) sent after the measuring time subtracted", subtracted)
+	}
+	if res.BadRowCount() > 0 {
+		summary += fmt.Sprintf(", %d bad row(s) skipped", res.BadRowCount())
+	}
+	return summary, nil
+}
+
+// soldSince sums, per item, the quantities of orders sent to the ERP after
+// measured (all orders when the export carries no measuring time: then
+// nothing can be known, and nothing is subtracted).
+func (p *Stock) soldSince(admin string, measured time.Time) (map[string]decimal.Dec, int, error) {
+	if measured.IsZero() {
+		return nil, 0, nil
+	}
+	sold := map[string]decimal.Dec{}
+	n := 0
+	counts := map[string]bool{}
+	for _, w := range p.Rules.Warehouses {
+		counts[w] = true
+	}
+	for _, ex := range p.OrderExchanges {
+		err := p.Ledger.Orders(ex, func(o *ledger.Order) error {
+			if o.State != ledger.OrderSent || !o.SentAt.After(measured) {
+				return nil
+			}
+			n++
+			for _, l := range o.Lines {
+				if len(counts) > 0 && l.Warehouse != "" && !counts[l.Warehouse] {
+					continue
+				}
+				q, err := decimal.Parse(l.Quantity)
+				if err != nil {
+					continue
+				}
+				if s, err := sold[l.Item].Add(q); err == nil {
+					sold[l.Item] = s
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, 0, err
+		}
+	}
+	return sold, n, nil
+}
