@@ -1,7 +1,6 @@
 package exchange
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -206,7 +205,10 @@ func (s *SFTPSource) Close() error { return s.Client.Close() }
 // to its own temp name, checks the size and renames); Publish renames it to
 // the final name without ever replacing a file. So, as for a folder, "the
 // temp file is gone" means "published".
-type SFTPTarget struct{ Client *sftpfs.Client }
+type SFTPTarget struct {
+	Client *sftpfs.Client
+	Spool  string // local folder where content is staged before the upload
+}
 
 // Describe implements Target.
 func (t *SFTPTarget) Describe() string {
@@ -219,12 +221,29 @@ func (t *SFTPTarget) Stage(ctx context.Context, name, key string, write func(io.
 	if !fsx.ValidBaseName(name) || !fsx.ValidBaseName(key) {
 		return "", fmt.Errorf("refusing output name %q", name)
 	}
-	var buf bytes.Buffer
-	if err := write(&buf); err != nil {
+	// The content is spooled locally first (it may be a large feed), then
+	// streamed to the server with its size known.
+	if err := os.MkdirAll(t.Spool, 0o755); err != nil {
+		return "", &Transient{Err: err}
+	}
+	f, err := os.CreateTemp(t.Spool, ".upload-*")
+	if err != nil {
+		return "", &Transient{Err: err}
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if err := write(f); err != nil {
 		return "", err
 	}
+	size, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return "", &Transient{Err: err}
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", &Transient{Err: err}
+	}
 	tmp := fsx.TempPrefix + key + "-" + name + fsx.TempSuffix
-	if err := t.Client.Upload(ctx, tmp, bytes.NewReader(buf.Bytes()), int64(buf.Len())); err != nil {
+	if err := t.Client.Upload(ctx, tmp, f, size); err != nil {
 		return "", &Transient{Err: err}
 	}
 	return tmp, nil
@@ -232,14 +251,11 @@ func (t *SFTPTarget) Stage(ctx context.Context, name, key string, write func(io.
 
 // Publish implements Target.
 func (t *SFTPTarget) Publish(ctx context.Context, tmp, name string, replace bool) error {
-	err := t.Client.Rename(ctx, tmp, name)
-	if errors.Is(err, fs.ErrExist) {
-		if !replace {
-			return fsx.ErrExists
-		}
-		if err = t.Client.Remove(ctx, name); err == nil {
-			err = t.Client.Rename(ctx, tmp, name)
-		}
+	var err error
+	if replace {
+		err = t.Client.Replace(ctx, tmp, name)
+	} else if err = t.Client.Rename(ctx, tmp, name); errors.Is(err, fs.ErrExist) {
+		return fsx.ErrExists
 	}
 	if err != nil {
 		return &Transient{Err: err}

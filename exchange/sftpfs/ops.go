@@ -277,6 +277,27 @@ func (c *Client) replace(s *sftp.Client, tmp, p string) error {
 	return nil
 }
 
+// Replace renames the complete file from to to, replacing an existing to:
+// atomically with posix-rename@openssh.com when the server offers it (and the
+// strategy allows), otherwise by moving the old file aside first and removing
+// it once from is in place. Not retried.
+func (c *Client) Replace(ctx context.Context, from, to string) error {
+	pf, err := c.remote(from, false)
+	if err != nil {
+		return c.errorf("replace", from, err)
+	}
+	pt, err := c.remote(to, false)
+	if err != nil {
+		return c.errorf("replace", to, err)
+	}
+	return c.do(ctx, "replace", pf+" -> "+pt, nil, func(s *sftp.Client, k *conn, _ func()) error {
+		if k.posix && c.cfg.RenameStrategy != StrategyRename {
+			return s.PosixRename(pf, pt)
+		}
+		return c.replace(s, pf, pt)
+	})
+}
+
 // Rename moves from to to (both relative to Config.Dir), for claiming a file
 // into a processing folder. It never replaces: if to exists the call fails
 // with an error matching fs.ErrExist. (Servers whose plain rename replaces

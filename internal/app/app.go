@@ -100,7 +100,7 @@ func (a *App) build(ex *config.Exchange, arch *exchange.Archive, watch bool) (*e
 			return nil, err
 		}
 		a.closers = append(a.closers, c.Close)
-		tgt = &exchange.SFTPTarget{Client: c}
+		tgt = &exchange.SFTPTarget{Client: c, Spool: filepath.Join(a.Cfg.StateDir, "spool", ex.Name+"-out")}
 	} else {
 		tgt = &exchange.LocalTarget{Dir: ex.Target.Dir}
 	}

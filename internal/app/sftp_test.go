@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -169,4 +170,43 @@ func TestTwoInstancesShareOneDrop(t *testing.T) {
 		}
 	}
 	t.Logf("instance A took %d, B took %d", len(a.files("erp")), len(b.files("erp")))
+}
+
+func TestFeedLandsOnSFTPWithNoTempFiles(t *testing.T) {
+	srv := sftptest.StartOpenSSH(t)
+	remote := filepath.Join(srv.Root, "feeds")
+	os.MkdirAll(remote, 0o755)
+	w := newWorkspace(t, "")
+	os.MkdirAll(filepath.Join(w.dir, "stockdrop"), 0o755)
+	os.WriteFile(w.cfg, []byte(fmt.Sprintf(`exchanges:
+  - name: stock
+    kind: stock
+    administration: "500"
+    source: {dir: stockdrop, stable_for: 50ms}
+    target:
+      sftp: {host: %s, port: %d, user: %s, key_file: %s, known_hosts: %s, dir: %s}
+`, srv.Host, srv.Port, srv.User, srv.KeyFile, srv.KnownHosts, remote)), 0o644)
+	for run, qty := range []string{"10,000", "12,000"} {
+		os.WriteFile(filepath.Join(w.dir, "stockdrop", fmt.Sprintf("v%d.csv", run)),
+			[]byte(stockCSV(map[string]string{"ART-001": qty, "ART-002": "1,000"}, "27-11-2026 06:00")), 0o644)
+		if code := w.once(); code != ExitOK {
+			t.Fatalf("run %d: once = %d", run, code)
+		}
+		time.Sleep(1100 * time.Millisecond)
+	}
+	ents, _ := os.ReadDir(remote)
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("temp file visible on the server: %s", e.Name())
+		}
+	}
+	if len(names) != 3 || names[0] != "stock-delta-"+names[0][len("stock-delta-"):] {
+		t.Fatalf("remote files: %v", names)
+	}
+	snap := readJSONL(t, filepath.Join(remote, "stock.jsonl"))
+	if len(snap) != 2 || snap[0]["on_hand"] != "12" {
+		t.Fatalf("remote snapshot: %v", snap)
+	}
 }
