@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -267,6 +268,10 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 		}
 	}
 	if err := os.Rename(outs.files[h.base()+".jsonl"], SnapshotPath(h.StateDir)); err != nil {
+		return exchange.Outcome{}, &exchange.Transient{Err: err}
+	}
+	meta, _ := json.Marshal(PublishedMeta{Input: job.Input.Name, At: now.UTC()})
+	if err := fsx.WriteFile(MetaPath(SnapshotPath(h.StateDir)), 0o644, true, func(w io.Writer) error { _, err := w.Write(meta); return err }); err != nil {
 		return exchange.Outcome{}, &exchange.Transient{Err: err}
 	}
 	fsx.SyncDir(h.StateDir)

@@ -41,6 +41,9 @@ type Orders struct {
 	XML            globexml.Options
 	AllOrNothing   bool
 	ParseOptions   order.Options
+	// Check, when set, refuses orders for items or debtors the ERP's own
+	// exports do not know or have blocked.
+	Check *ERPCheck
 }
 
 // Handle implements exchange.Handler.
@@ -75,6 +78,16 @@ func (h *Orders) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcom
 	var sent, dups, resumed []string
 	for i := range res.Orders {
 		o := &res.Orders[i]
+		if h.Check != nil {
+			refused, err := h.Check.Check(o)
+			if err != nil {
+				return exchange.Outcome{}, &exchange.Transient{Err: err}
+			}
+			if len(refused) > 0 {
+				problems = append(problems, refused...)
+				continue
+			}
+		}
 		hash := o.Hash()
 		prev, ok, err := h.Ledger.Order(h.Exchange, o.Number)
 		if err != nil {

@@ -118,6 +118,16 @@ func (a *App) build(ex *config.Exchange, arch *exchange.Archive, watch bool) (*e
 				OmitPrices: o.OmitPrices,
 			},
 		}
+		if o.CheckItems != "" || o.CheckCustomers != "" {
+			c := &flow.ERPCheck{Administration: ex.Administration, ItemsExchange: o.CheckItems, CustExchange: o.CheckCustomers}
+			if o.CheckItems != "" {
+				c.ItemsSnapshot = flow.SnapshotPath(a.feedState(o.CheckItems))
+			}
+			if o.CheckCustomers != "" {
+				c.CustSnapshot = flow.SnapshotPath(a.feedState(o.CheckCustomers))
+			}
+			r.Handler.(*flow.Orders).Check = c
+		}
 	case config.KindStock:
 		prod, err := a.stockProducer(ex)
 		if err != nil {
@@ -133,10 +143,13 @@ func (a *App) build(ex *config.Exchange, arch *exchange.Archive, watch bool) (*e
 func (a *App) feedHandler(ex *config.Exchange, kind feed.Kind, tgt exchange.Target, arch *exchange.Archive, prod flow.Producer) *flow.Feed {
 	return &flow.Feed{
 		Exchange: ex.Name, Kind: kind, Administration: ex.Administration, Administrations: ex.Feed.Administrations,
-		Formats: ex.Formats, StateDir: filepath.Join(a.Cfg.StateDir, "feeds", ex.Name),
+		Formats: ex.Formats, StateDir: a.feedState(ex.Name),
 		Target: tgt, Archive: arch, Ledger: a.Ledger, Producer: prod,
 	}
 }
+
+// feedState is the state folder of a feed exchange.
+func (a *App) feedState(exchange string) string { return filepath.Join(a.Cfg.StateDir, "feeds", exchange) }
 
 func (a *App) stockProducer(ex *config.Exchange) (*flow.Stock, error) {
 	f := ex.Feed
@@ -213,27 +226,34 @@ const (
 // status.
 func (a *App) Once(ctx context.Context) int {
 	var mu sync.Mutex
-	var wg sync.WaitGroup
 	quarantined, runtime := false, false
-	for _, r := range a.Runners {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			patience := 3*r.Ready.StableFor + time.Second
-			st, err := r.Once(ctx, patience)
-			mu.Lock()
-			defer mu.Unlock()
-			if st.Failed > 0 {
-				quarantined = true
+	// Feeds first: orders may be checked against the exports that arrive in
+	// the same run.
+	for _, orders := range []bool{false, true} {
+		var wg sync.WaitGroup
+		for i, r := range a.Runners {
+			if (a.Cfg.Exchanges[i].Kind == config.KindOrders) != orders {
+				continue
 			}
-			if err != nil {
-				runtime = true
-				r.Log.Error().Err(err).Msg("exchange could not finish")
-			}
-			r.Log.Info().Int("processed", st.Processed).Int("failed", st.Failed).Int("duplicates", st.Duplicates).Msg("done")
-		}()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				patience := 3*r.Ready.StableFor + time.Second
+				st, err := r.Once(ctx, patience)
+				mu.Lock()
+				defer mu.Unlock()
+				if st.Failed > 0 {
+					quarantined = true
+				}
+				if err != nil {
+					runtime = true
+					r.Log.Error().Err(err).Msg("exchange could not finish")
+				}
+				r.Log.Info().Int("processed", st.Processed).Int("failed", st.Failed).Int("duplicates", st.Duplicates).Msg("done")
+			}()
+		}
+		wg.Wait()
 	}
-	wg.Wait()
 	switch {
 	case runtime:
 		return ExitRuntime
