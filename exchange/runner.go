@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -26,6 +27,8 @@ type Job struct {
 	Input    *ledger.Input
 	Path     string // local file with the content
 	Log      zerolog.Logger
+
+	turn *turn
 }
 
 // Outcome is what a Handler decided about an input.
@@ -72,27 +75,20 @@ type Runner struct {
 	// Markers lists done-markers when a done suffix is configured.
 	Markers func() map[string]bool
 
+	// Workers is how many files are handled at once (default 1).
+	Workers int
+
+	statsMu  sync.Mutex
 	stats    Stats
 	deferred map[string]string
 	retry    []*Claimed
-	// doneMarks are "done" records not yet written: they ride along with the
-	// next ledger commit (Recover redoes them after a crash: the archive
-	// move is already durable, so nothing can be repeated).
-	doneMarks []*ledger.Input
 }
 
-// commit writes in together with any pending done marks and extra records.
+// commit writes in (and the handler's records) durably.
 func (r *Runner) commit(in *ledger.Input, extra func(*ledger.Tx) error) error {
 	err := r.Ledger.Update(func(t *ledger.Tx) error {
-		for _, d := range r.doneMarks {
-			if err := t.PutInput(d); err != nil {
-				return err
-			}
-		}
-		if in != nil {
-			if err := t.PutInput(in); err != nil {
-				return err
-			}
+		if err := t.PutInput(in); err != nil {
+			return err
 		}
 		if extra != nil {
 			return extra(t)
@@ -102,17 +98,11 @@ func (r *Runner) commit(in *ledger.Input, extra func(*ledger.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("writing the ledger: %w", err)
 	}
-	r.doneMarks = r.doneMarks[:0]
 	return nil
 }
 
-// Flush writes pending done marks.
-func (r *Runner) Flush() error {
-	if len(r.doneMarks) == 0 {
-		return nil
-	}
-	return r.commit(nil, nil)
-}
+// Flush writes records that wait for the next commit.
+func (r *Runner) Flush() error { return r.Ledger.Flush() }
 
 // Stats counts what a runner did.
 type Stats struct {
@@ -217,6 +207,7 @@ func (r *Runner) Cycle(ctx context.Context) (time.Time, error) {
 		}
 	}
 	defer r.Flush()
+	var pool *pool
 	for _, e := range ready {
 		if ctx.Err() != nil {
 			return next, nil
@@ -243,12 +234,77 @@ func (r *Runner) Cycle(ctx context.Context) (time.Time, error) {
 		}
 		crashpoint.Hit("claimed")
 		r.Log.Info().Str("file", e.Name).Int64("size", e.Size).Str("id", id).Msg("picked up")
-		if err := r.process(ctx, c); err != nil {
-			r.retry = append(r.retry, c)
+		if pool == nil {
+			pool = r.startPool()
+		}
+		if !pool.submit(c) {
+			break // a worker hit an environment error: stop taking files
+		}
+	}
+	if pool != nil {
+		if err := pool.wait(); err != nil {
 			return next, err
 		}
 	}
 	return next, nil
+}
+
+// pool runs claimed files on Workers goroutines. Files are handed out in
+// arrival order, and Job.InTurn keeps the order-sensitive part of handling
+// (deciding which file an order number belongs to) in that order too.
+type pool struct {
+	r     *Runner
+	jobs  chan *Claimed
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	err   error
+	seq   *sequencer
+	count uint64
+}
+
+func (r *Runner) startPool() *pool {
+	n := max(r.Workers, 1)
+	p := &pool{r: r, jobs: make(chan *Claimed), seq: newSequencer()}
+	for range n {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			for c := range p.jobs {
+				ctx, t := p.seq.context(c)
+				err := r.process(ctx, c)
+				t.end() // whatever happened, later files get their turn
+				if err != nil {
+					p.mu.Lock()
+					r.retry = append(r.retry, c)
+					if p.err == nil {
+						p.err = err
+					}
+					p.mu.Unlock()
+				}
+			}
+		}()
+	}
+	return p
+}
+
+func (p *pool) submit(c *Claimed) bool {
+	p.mu.Lock()
+	failed := p.err != nil
+	p.mu.Unlock()
+	if failed {
+		p.r.retry = append(p.r.retry, c)
+		return false
+	}
+	p.count++
+	p.seq.assign(c, p.count)
+	p.jobs <- c
+	return true
+}
+
+func (p *pool) wait() error {
+	close(p.jobs)
+	p.wg.Wait()
+	return p.err
 }
 
 // process takes one claimed file through the handler and into the archive.
@@ -269,18 +325,19 @@ func (r *Runner) process(ctx context.Context, c *Claimed) error {
 		if !ok {
 			in = &ledger.Input{ID: c.ID, Exchange: r.Exchange, Name: c.Name, Size: size, SHA256: sum,
 				State: ledger.StateReceived, ClaimedAt: time.Now().UTC()}
-			if err := r.commit(in, nil); err != nil {
-				return err
-			}
+			// Written with the next commit: if it is lost in a crash, the
+			// claimed file is simply received again.
+			r.Ledger.Lazy(in)
 			crashpoint.Hit("received")
 		}
 		out, err := r.handle(ctx, in, c, log)
 		if err != nil {
+			r.statsMu.Lock()
 			r.stats.Transient = err
+			r.statsMu.Unlock()
 			log.Error().Err(err).Msg("waiting: the file stays claimed and is retried")
 			return err
 		}
-		r.stats.Transient = nil
 		now := time.Now()
 		in.State = ledger.StateArchiving
 		in.Outcome = out.Disposition
@@ -294,6 +351,8 @@ func (r *Runner) process(ctx context.Context, c *Claimed) error {
 		}
 		crashpoint.Hit("archiving")
 		ev := log.Info()
+		r.statsMu.Lock()
+		r.stats.Transient = nil
 		switch out.Disposition {
 		case ledger.OutcomeFailed:
 			ev = log.Warn().Strs("problems", firstN(out.Problems, 5))
@@ -303,6 +362,7 @@ func (r *Runner) process(ctx context.Context, c *Claimed) error {
 		default:
 			r.stats.Processed++
 		}
+		r.statsMu.Unlock()
 		ev.Str("outcome", out.Disposition).Str("archive", in.ArchivePath).Msg(outcomeVerb(out.Disposition) + ": " + out.Summary)
 	}
 	// state archiving: write the explanation, move the input, clean up.
@@ -324,7 +384,9 @@ func (r *Runner) finish(ctx context.Context, c *Claimed, in *ledger.Input) error
 		return &Transient{Err: fmt.Errorf("cleaning up %s at the source: %w", c.Name, err)}
 	}
 	in.State = ledger.StateDone
-	r.doneMarks = append(r.doneMarks, in)
+	// Written with the next commit: after a crash, Recover finds the input
+	// still "archiving" with its file already in the archive, and finishes it.
+	r.Ledger.Lazy(in)
 	return nil
 }
 
@@ -345,7 +407,9 @@ func (r *Runner) handle(ctx context.Context, in *ledger.Input, c *Claimed, log z
 			err = nil
 		}
 	}()
-	return r.Handler.Handle(ctx, &Job{Exchange: r.Exchange, Input: in, Path: c.Path, Log: log})
+	job := &Job{Exchange: r.Exchange, Input: in, Path: c.Path, Log: log, turn: turnFrom(ctx)}
+	defer job.endTurn()
+	return r.Handler.Handle(ctx, job)
 }
 
 func (r *Runner) errorText(in *ledger.Input, c *Claimed, out Outcome, now time.Time) string {
@@ -421,7 +485,11 @@ func humanSize(n int64) string {
 }
 
 // Stats returns what the runner did so far.
-func (r *Runner) Stats() Stats { return r.stats }
+func (r *Runner) Stats() Stats {
+	r.statsMu.Lock()
+	defer r.statsMu.Unlock()
+	return r.stats
+}
 
 // Run is the daemon loop: it processes until ctx is cancelled, finishing the
 // file in hand. Environment errors are retried with exponential backoff.

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"globex/exchange"
@@ -44,6 +45,43 @@ type Orders struct {
 	// Check, when set, refuses orders for items or debtors the ERP's own
 	// exports do not know or have blocked.
 	Check *ERPCheck
+
+	mu   sync.Mutex
+	busy map[string]chan struct{} // order numbers being handled by a file
+}
+
+// reserve marks numbers as being handled by the calling file, waiting for
+// another file that handles one of them to finish. Called in turn (arrival
+// order), so an order number always goes to the file that arrived first.
+func (h *Orders) reserve(numbers []string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.busy == nil {
+		h.busy = map[string]chan struct{}{}
+	}
+	for _, n := range numbers {
+		for {
+			ch, ok := h.busy[n]
+			if !ok {
+				break
+			}
+			h.mu.Unlock()
+			<-ch
+			h.mu.Lock()
+		}
+		h.busy[n] = make(chan struct{})
+	}
+}
+
+func (h *Orders) release(numbers []string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, n := range numbers {
+		if ch, ok := h.busy[n]; ok {
+			close(ch)
+			delete(h.busy, n)
+		}
+	}
 }
 
 // Handle implements exchange.Handler.
@@ -66,6 +104,19 @@ func (h *Orders) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcom
 	if len(res.Orders) == 0 && len(problems) == 0 {
 		problems = append(problems, "The file holds no orders.")
 	}
+
+	// Claim the order numbers in arrival order; the rest runs in parallel
+	// with other files.
+	numbers := make([]string, 0, len(res.Orders))
+	seenNum := map[string]bool{}
+	for i := range res.Orders {
+		if n := res.Orders[i].Number; !seenNum[n] {
+			seenNum[n] = true
+			numbers = append(numbers, n)
+		}
+	}
+	job.InTurn(func() { h.reserve(numbers) })
+	defer h.release(numbers)
 
 	type rendered struct {
 		o    *order.Order

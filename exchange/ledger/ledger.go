@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -95,6 +96,9 @@ type OrderLine struct {
 type Ledger struct {
 	db       *bolt.DB
 	instance string
+
+	mu   sync.Mutex
+	lazy map[string]*Input // records written with the next commit
 }
 
 // ErrLocked means another process holds the ledger.
@@ -113,7 +117,9 @@ func Open(dir string) (*Ledger, error) {
 		}
 		return nil, fmt.Errorf("cannot open the ledger %s: %w", path, err)
 	}
-	l := &Ledger{db: db}
+	// Concurrent commits (several files in flight) share one fsync.
+	db.MaxBatchDelay = 2 * time.Millisecond
+	l := &Ledger{db: db, lazy: map[string]*Input{}}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketMeta, bucketInputs, bucketOrders, bucketSHA, bucketState} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -137,8 +143,14 @@ func Open(dir string) (*Ledger, error) {
 	return l, nil
 }
 
-// Close closes the ledger.
-func (l *Ledger) Close() error { return l.db.Close() }
+// Close writes lazy records and closes the ledger.
+func (l *Ledger) Close() error {
+	ferr := l.Flush()
+	if err := l.db.Close(); err != nil {
+		return err
+	}
+	return ferr
+}
 
 // Instance is a stable identifier of this state folder; claims carry it so
 // that two globex processes on one drop folder never take each other's files.
@@ -152,14 +164,58 @@ func key(exchange, id string) []byte {
 // fsync.
 type Tx struct{ tx *bolt.Tx }
 
-// Update runs fn in one durable write transaction.
+// Update runs fn in a durable write transaction. Concurrent calls may be
+// merged into one commit (one fsync), so fn may run more than once and must
+// only put records. Lazy records ride along.
 func (l *Ledger) Update(fn func(*Tx) error) error {
-	return l.db.Update(func(tx *bolt.Tx) error { return fn(&Tx{tx}) })
+	l.mu.Lock()
+	lazy := make([]*Input, 0, len(l.lazy))
+	for _, in := range l.lazy {
+		lazy = append(lazy, in)
+	}
+	l.mu.Unlock()
+	err := l.db.Batch(func(tx *bolt.Tx) error {
+		t := &Tx{tx}
+		for _, in := range lazy {
+			if err := t.PutInput(in); err != nil {
+				return err
+			}
+		}
+		return fn(t)
+	})
+	if err == nil && len(lazy) > 0 {
+		l.mu.Lock()
+		for _, in := range lazy {
+			if cur := l.lazy[string(key(in.Exchange, in.ID))]; cur == in {
+				delete(l.lazy, string(key(in.Exchange, in.ID)))
+			}
+		}
+		l.mu.Unlock()
+	}
+	return err
 }
 
-// Batch is Update that may be merged with concurrent calls into one commit.
-func (l *Ledger) Batch(fn func(*Tx) error) error {
-	return l.db.Batch(func(tx *bolt.Tx) error { return fn(&Tx{tx}) })
+// Lazy records in with the next commit instead of a commit of its own. Use
+// it only for records whose loss in a crash is harmless because recovery
+// recreates them (an input just received, an input that is done). Input
+// reads see lazy records at once.
+func (l *Ledger) Lazy(in *Input) {
+	c := *in
+	c.UpdatedAt = time.Now().UTC()
+	l.mu.Lock()
+	l.lazy[string(key(in.Exchange, in.ID))] = &c
+	l.mu.Unlock()
+}
+
+// Flush writes lazy records now.
+func (l *Ledger) Flush() error {
+	l.mu.Lock()
+	n := len(l.lazy)
+	l.mu.Unlock()
+	if n == 0 {
+		return nil
+	}
+	return l.Update(func(*Tx) error { return nil })
 }
 
 // PutInput stores in (and its content index).
@@ -211,6 +267,13 @@ func (l *Ledger) PutOrder(o *Order) error {
 
 // Input returns the record of an input.
 func (l *Ledger) Input(exchange, id string) (*Input, bool, error) {
+	l.mu.Lock()
+	if lz, ok := l.lazy[string(key(exchange, id))]; ok {
+		c := *lz
+		l.mu.Unlock()
+		return &c, true, nil
+	}
+	l.mu.Unlock()
 	var in *Input
 	err := l.db.View(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketInputs).Get(key(exchange, id))

@@ -122,8 +122,18 @@ func TestDownloadCutAndReconnect(t *testing.T) {
 	c := newClient(t, inprocConfig(s))
 	var buf bytes.Buffer
 	n, _, err := c.Download(ctxT(t, 10*time.Second), "big.xml", &buf)
-	if err == nil || !sftpfs.IsTransient(err) {
+	switch {
+	case err == nil:
+		// The cut came before any byte reached the writer, so the client
+		// was allowed to retry on a new connection: the result must be whole.
+		if n != int64(len(data)) || !bytes.Equal(buf.Bytes(), data) {
+			t.Fatalf("retried download is not whole: n=%d", n)
+		}
+	case !sftpfs.IsTransient(err):
 		t.Fatalf("cut download: n=%d err=%v, want a transient error", n, err)
+	}
+	if !cut.Load() {
+		t.Fatal("the fault was never injected")
 	}
 	got, sum := download(t, c, "big.xml") // reconnects
 	if !bytes.Equal(got, data) || sum != sha(data) {

@@ -61,6 +61,7 @@ func (a *App) build(ex *config.Exchange, arch *exchange.Archive, watch bool) (*e
 		Log:          log,
 		MaxSize:      int64(ex.Source.MaxSize),
 		ScanInterval: ex.Source.ScanInterval,
+		Workers:      ex.Workers,
 		Ready:        exchange.Readiness{StableFor: ex.Source.StableFor, Settle: 15 * time.Millisecond, DoneSuffix: ex.Source.DoneSuffix},
 	}
 	if s := ex.Source.SFTP; s != nil {

@@ -50,6 +50,9 @@ type Exchange struct {
 	Orders         Orders   `yaml:"orders"`
 	Formats        []string `yaml:"formats"`
 	Feed           Feed     `yaml:"feed"`
+	// Workers is how many input files are handled at once (orders only;
+	// default 4). Feeds are always handled one file at a time.
+	Workers int `yaml:"workers"`
 
 	line int
 }
@@ -357,6 +360,12 @@ func (c *Config) applyDefaults(base string) {
 			sf.PassphraseFile = resolve(base, sf.PassphraseFile)
 			sf.KnownHosts = resolve(base, sf.KnownHosts)
 		}
+		if ex.Workers == 0 {
+			ex.Workers = 1
+			if ex.Kind == KindOrders {
+				ex.Workers = 4
+			}
+		}
 		if len(ex.Formats) == 0 {
 			ex.Formats = []string{"jsonl", "csv"}
 		}
@@ -453,6 +462,9 @@ func (c *Config) Validate() error {
 			default:
 				p.add("%s: sftp upload_strategy %q is not one of posix-rename, rename, direct", where, sf.UploadStrategy)
 			}
+		}
+		if ex.Workers < 1 || ex.Workers > 64 || (ex.Kind != KindOrders && ex.Workers != 1) {
+			p.add("%s: workers %d must be 1 to 64, and 1 for feed kinds", where, ex.Workers)
 		}
 		for _, f := range ex.Formats {
 			switch f {
