@@ -28,6 +28,7 @@ type LocalSource struct {
 	Dir      string
 	Filter   Filter
 	Instance string
+	Exchange string // several exchanges may share a folder: claims are kept apart
 	Log      zerolog.Logger
 
 	watcher *fsnotify.Watcher
@@ -37,7 +38,7 @@ type LocalSource struct {
 }
 
 // NewLocalSource prepares a folder source; watch starts fsnotify.
-func NewLocalSource(dir string, f Filter, instance string, watch bool, log zerolog.Logger) (*LocalSource, error) {
+func NewLocalSource(dir string, f Filter, instance, exchange string, watch bool, log zerolog.Logger) (*LocalSource, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("the source folder %s cannot be opened: %w", dir, err)
@@ -45,7 +46,7 @@ func NewLocalSource(dir string, f Filter, instance string, watch bool, log zerol
 	if !st.IsDir() {
 		return nil, fmt.Errorf("the source %s is not a folder", dir)
 	}
-	s := &LocalSource{Dir: dir, Filter: f, Instance: instance, Log: log}
+	s := &LocalSource{Dir: dir, Filter: f, Instance: instance, Exchange: exchange, Log: log}
 	if watch {
 		w, err := fsnotify.NewWatcher()
 		if err == nil {
@@ -161,7 +162,9 @@ func (s *LocalSource) Markers() map[string]bool {
 	return m
 }
 
-func (s *LocalSource) claimDir() string { return filepath.Join(s.Dir, ClaimDir, s.Instance) }
+func (s *LocalSource) claimDir() string {
+	return filepath.Join(s.Dir, ClaimDir, s.Instance, s.Exchange)
+}
 
 // Claim implements Source: an atomic rename into this instance's claim
 // folder. Only one process can win that rename; on Windows it also fails while

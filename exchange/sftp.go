@@ -31,6 +31,7 @@ type SFTPSource struct {
 	Client   *sftpfs.Client
 	Filter   Filter
 	Instance string
+	Exchange string
 	Spool    string // local folder for downloads
 	After    string // move | delete | keep
 	MoveTo   string
@@ -82,7 +83,7 @@ func (s *SFTPSource) Scan(ctx context.Context) ([]Entry, error) {
 	return out, nil
 }
 
-func (s *SFTPSource) claimDir() string { return path.Join(ProcessingDir, s.Instance) }
+func (s *SFTPSource) claimDir() string { return path.Join(ProcessingDir, s.Instance, s.Exchange) }
 
 // Claim implements Source.
 func (s *SFTPSource) Claim(ctx context.Context, e Entry, id string) (*Claimed, error) {

@@ -136,7 +136,7 @@ func (s *space) verify() {
 	left, _ := os.ReadDir(s.drop)
 	for _, e := range left {
 		if e.Name() == ".globex" {
-			claims, _ := filepath.Glob(filepath.Join(s.drop, ".globex", "*", "*"))
+			claims, _ := filepath.Glob(filepath.Join(s.drop, ".globex", "*", "*", "*"))
 			if len(claims) > 0 {
 				t.Errorf("claimed files left behind: %v", claims)
 			}
@@ -201,7 +201,7 @@ func TestRandomKillsDuringRun(t *testing.T) {
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		ents, _ := os.ReadDir(s.drop)
-		claims, _ := filepath.Glob(filepath.Join(s.drop, ".globex", "*", "*"))
+		claims, _ := filepath.Glob(filepath.Join(s.drop, ".globex", "*", "*", "*"))
 		if len(ents) <= 1 && len(claims) == 0 {
 			break
 		}

@@ -17,8 +17,11 @@ import (
 	"globex/flow"
 	"globex/internal/config"
 	"globex/internal/decimal"
+	"globex/mapping/catalog"
+	"globex/mapping/customers"
 	"globex/mapping/feed"
 	"globex/mapping/globexml"
+	"globex/mapping/pricing"
 	"globex/mapping/stock"
 )
 
@@ -71,7 +74,7 @@ func (a *App) build(ex *config.Exchange, arch *exchange.Archive, watch bool) (*e
 		}
 		a.closers = append(a.closers, c.Close)
 		exName := ex.Name
-		r.Source = &exchange.SFTPSource{Client: c, Filter: filter, Instance: a.Ledger.Instance(),
+		r.Source = &exchange.SFTPSource{Client: c, Filter: filter, Instance: a.Ledger.Instance(), Exchange: ex.Name,
 			Spool: filepath.Join(a.Cfg.StateDir, "spool", ex.Name), After: ex.Source.After, MoveTo: ex.Source.MoveTo, Log: log,
 			Seen: &exchange.SeenStore{
 				Get: func(k string) bool { v, _ := a.Ledger.State(exName, "seen:"+k); return v != nil },
@@ -84,7 +87,7 @@ func (a *App) build(ex *config.Exchange, arch *exchange.Archive, watch bool) (*e
 			return nil, errors.New("done_suffix is not supported for SFTP sources yet; readiness comes from size and time across polls")
 		}
 	} else {
-		src, err := exchange.NewLocalSource(ex.Source.Dir, filter, a.Ledger.Instance(), watch, log)
+		src, err := exchange.NewLocalSource(ex.Source.Dir, filter, a.Ledger.Instance(), ex.Name, watch, log)
 		if err != nil {
 			return nil, err
 		}
@@ -135,6 +138,33 @@ func (a *App) build(ex *config.Exchange, arch *exchange.Archive, watch bool) (*e
 			return nil, err
 		}
 		r.Handler = a.feedHandler(ex, feed.KindStock, tgt, arch, prod)
+	case config.KindItems:
+		f := ex.Feed
+		opt := catalog.Options{Administration: ex.Administration, Languages: f.Languages, MainLanguage: f.MainLanguage,
+			DefaultLanguage: f.DefaultLanguage, Statuses: f.Statuses, ItemTypes: f.ItemTypes, SalesOnly: f.SalesOnly, Currency: f.Currency}
+		for _, at := range f.Attributes {
+			opt.Attributes = append(opt.Attributes, catalog.AttributeRule{Kind: at.Field, Number: at.Number, Label: at.Label, Name: at.Name})
+		}
+		if err := opt.Validate(); err != nil {
+			return nil, fmt.Errorf("feed options: %w", err)
+		}
+		r.Handler = a.feedHandler(ex, feed.KindCatalogue, tgt, arch, &flow.Items{Options: opt, Encoding: f.Encoding, StateDir: a.feedState(ex.Name)})
+	case config.KindPrices:
+		p := &flow.Prices{Options: pricing.Options{Administration: ex.Administration, Currency: ex.Feed.Currency}, Encoding: ex.Feed.Encoding}
+		if ex.Feed.ItemsExchange != "" {
+			p.Lookup = flow.LookupPath(a.feedState(ex.Feed.ItemsExchange))
+		}
+		if err := p.Options.Validate(); err != nil {
+			return nil, fmt.Errorf("feed options: %w", err)
+		}
+		r.Handler = a.feedHandler(ex, feed.KindPrices, tgt, arch, p)
+	case config.KindCustomers:
+		f := ex.Feed
+		opt := customers.Options{Administration: ex.Administration, Statuses: f.Statuses, Types: f.AccountTypes, AddressTypes: f.AddressTypes, Currency: f.Currency}
+		if err := opt.Validate(); err != nil {
+			return nil, fmt.Errorf("feed options: %w", err)
+		}
+		r.Handler = a.feedHandler(ex, feed.KindCustomers, tgt, arch, &flow.Customers{Options: opt, Encoding: f.Encoding})
 	default:
 		return nil, fmt.Errorf("kind %q is not available in this build yet", ex.Kind)
 	}
@@ -150,7 +180,9 @@ func (a *App) feedHandler(ex *config.Exchange, kind feed.Kind, tgt exchange.Targ
 }
 
 // feedState is the state folder of a feed exchange.
-func (a *App) feedState(exchange string) string { return filepath.Join(a.Cfg.StateDir, "feeds", exchange) }
+func (a *App) feedState(exchange string) string {
+	return filepath.Join(a.Cfg.StateDir, "feeds", exchange)
+}
 
 func (a *App) stockProducer(ex *config.Exchange) (*flow.Stock, error) {
 	f := ex.Feed
@@ -228,12 +260,21 @@ const (
 func (a *App) Once(ctx context.Context) int {
 	var mu sync.Mutex
 	quarantined, runtime := false, false
-	// Feeds first: orders may be checked against the exports that arrive in
-	// the same run.
-	for _, orders := range []bool{false, true} {
+	// Items, customers and stock first, then prices (they use the items
+	// export), then orders (they may be checked against the exports).
+	phase := func(kind string) int {
+		switch kind {
+		case config.KindPrices:
+			return 1
+		case config.KindOrders:
+			return 2
+		}
+		return 0
+	}
+	for p := range 3 {
 		var wg sync.WaitGroup
 		for i, r := range a.Runners {
-			if (a.Cfg.Exchanges[i].Kind == config.KindOrders) != orders {
+			if phase(a.Cfg.Exchanges[i].Kind) != p {
 				continue
 			}
 			wg.Add(1)

@@ -97,7 +97,8 @@ func Check(cfg *config.Config) []Finding {
 	return out
 }
 
-var available = map[string]bool{config.KindOrders: true, config.KindStock: true}
+var available = map[string]bool{config.KindOrders: true, config.KindStock: true, config.KindItems: true,
+	config.KindPrices: true, config.KindCustomers: true}
 
 func reportLedger(l *ledger.Ledger, cfg *config.Config, out *[]Finding) {
 	for i := range cfg.Exchanges {
@@ -118,13 +119,10 @@ func reportLedger(l *ledger.Ledger, cfg *config.Config, out *[]Finding) {
 
 func stuckClaims(dir string) int {
 	n := 0
-	insts, _ := os.ReadDir(filepath.Join(dir, exchange.ClaimDir))
-	for _, inst := range insts {
-		files, _ := os.ReadDir(filepath.Join(dir, exchange.ClaimDir, inst.Name()))
-		for _, f := range files {
-			if info, err := f.Info(); err == nil && time.Since(info.ModTime()) > time.Minute {
-				n++
-			}
+	files, _ := filepath.Glob(filepath.Join(dir, exchange.ClaimDir, "*", "*", "*"))
+	for _, f := range files {
+		if info, err := os.Stat(f); err == nil && info.Mode().IsRegular() && time.Since(info.ModTime()) > time.Minute {
+			n++
 		}
 	}
 	return n

@@ -38,6 +38,35 @@ exchanges:
       resource_number: 10002
       delivery_methods: {postnl: PNL, dpd: DPD}
       units: {pcs: stk}
+
+  # Globe exports in, webshop feeds out (full snapshots and deltas)
+  - name: catalogue
+    kind: items
+    administration: "500"
+    source: {dir: drop/globe, include: ["items-*.xml"], stable_for: 200ms}
+    target: {dir: webshop/feeds}
+    formats: [jsonl, csv, xlsx]
+    feed:
+      languages: {1: nl, 2: en, 3: de}   # MultiDescription number -> language
+  - name: prices
+    kind: prices
+    administration: "500"
+    source: {dir: drop/globe, include: ["itemprices-*.xml"], stable_for: 200ms}
+    target: {dir: webshop/feeds}
+    feed: {items_exchange: catalogue}     # costs and group codes for net prices
+  - name: customers
+    kind: customers
+    administration: "500"
+    source: {dir: drop/globe, include: ["accounts-*.xml"], stable_for: 200ms}
+    target: {dir: webshop/feeds}
+  - name: stock
+    kind: stock
+    administration: "500"
+    source: {dir: drop/globe, include: ["voorraad-*.csv"], stable_for: 200ms}
+    target: {dir: webshop/feeds}
+    feed:
+      low_stock_threshold: "10"
+      subtract_orders_from: [webshop-orders]
 `
 
 // Demo builds a workspace in dir from the bundled samples, runs it once and
@@ -55,7 +84,7 @@ func Demo(ctx context.Context, dir string, out io.Writer) error {
 			return fmt.Errorf("cannot clear the earlier demo in %s: %w", abs, err)
 		}
 	}
-	for _, d := range []string{"drop/orders", "erp/import"} {
+	for _, d := range []string{"drop/orders", "drop/globe", "erp/import", "webshop/feeds"} {
 		if err := os.MkdirAll(filepath.Join(abs, d), 0o755); err != nil {
 			return err
 		}
@@ -68,21 +97,26 @@ func Demo(ctx context.Context, dir string, out io.Writer) error {
 		return err
 	}
 	var copied []string
-	err = fs.WalkDir(samples.FS, "orders", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+	err = fs.WalkDir(samples.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.Contains(p, "/") {
 			return err
 		}
 		b, err := fs.ReadFile(samples.FS, p)
 		if err != nil {
 			return err
 		}
-		copied = append(copied, p)
-		return os.WriteFile(filepath.Join(abs, "drop", p), b, 0o644)
+		dst := filepath.Join(abs, "drop", p)
+		if strings.HasPrefix(p, "exports/") {
+			dst = filepath.Join(abs, "drop", "globe", filepath.Base(p))
+		}
+		rel, _ := filepath.Rel(abs, dst)
+		copied = append(copied, rel)
+		return os.WriteFile(dst, b, 0o644)
 	})
 	if err != nil {
 		return fmt.Errorf("copying samples: %w", err)
 	}
-	fmt.Fprintf(out, "globex demo workspace: %s\n\nInput files placed in drop/:\n", abs)
+	fmt.Fprintf(out, "globex demo workspace: %s\n\nInput files placed in the drop folders:\n", abs)
 	for _, c := range copied {
 		fmt.Fprintf(out, "  %s\n", c)
 	}
@@ -101,6 +135,8 @@ func Demo(ctx context.Context, dir string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "\nGlobe import XML written to erp/import/ (what Globe's XML import picks up):\n")
 	listDir(out, filepath.Join(abs, "erp/import"), abs)
+	fmt.Fprintf(out, "\nWebshop feeds written to webshop/feeds/ (full snapshots; later runs add deltas):\n")
+	listDir(out, filepath.Join(abs, "webshop/feeds"), abs)
 	fmt.Fprintf(out, "\nThe archive (every input in exactly one place; failed and duplicate files explain themselves):\n")
 	listDir(out, filepath.Join(abs, "archive"), abs)
 	fmt.Fprintf(out, "\nWhy files were refused (first lines of each .error.txt):\n")
@@ -112,8 +148,8 @@ func Demo(ctx context.Context, dir string, out io.Writer) error {
 		}
 		return nil
 	})
-	fmt.Fprintf(out, "\nNext steps:\n  globex check -c %s\n  globex run -c %s    (then drop more files into %s)\n",
-		cfgPath, cfgPath, filepath.Join(abs, "drop", "orders"))
+	fmt.Fprintf(out, "\nNext steps:\n  globex check -c %s\n  globex run -c %s    (then drop more files into %s or %s)\n",
+		cfgPath, cfgPath, filepath.Join(abs, "drop", "orders"), filepath.Join(abs, "drop", "globe"))
 	return nil
 }
 

@@ -127,12 +127,17 @@ type Feed struct {
 
 	// items
 	Languages       map[int]string `yaml:"languages"`
+	MainLanguage    string         `yaml:"main_language"`
 	DefaultLanguage string         `yaml:"default_language"`
 	Attributes      []Attribute    `yaml:"attributes"`
 	Statuses        []string       `yaml:"statuses"`
 	ItemTypes       []string       `yaml:"item_types"`
 	SalesOnly       *bool          `yaml:"sales_only"`
 	Currency        string         `yaml:"currency"`
+
+	// customers (statuses and currency above apply too)
+	AccountTypes []string          `yaml:"account_types"`
+	AddressTypes map[string]string `yaml:"address_types"`
 
 	// stock
 	Warehouses         []string          `yaml:"warehouses"`
@@ -154,9 +159,10 @@ type Feed struct {
 
 // Attribute says which free field of an item becomes which attribute.
 type Attribute struct {
-	Field  string `yaml:"field"`  // free_text, free_number, free_yesno, free_date
+	Field  string `yaml:"field"`  // text, number, yesno, date, option, class
 	Number int    `yaml:"number"` // the free field's number
-	Label  string `yaml:"label"`  // the attribute name in the feed
+	Label  string `yaml:"label"`  // or: select the field by its label in the export
+	Name   string `yaml:"name"`   // the attribute name in the feed
 }
 
 // ByteSize is a size in bytes, written in YAML as 64MB, 512KB, 1GB or a number.

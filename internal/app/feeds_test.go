@@ -1,0 +1,156 @@
+package app
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+func samplesDir() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "samples", "exports")
+}
+
+func copySample(t *testing.T, name, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(samplesDir(), name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Dir(dst), 0o755)
+	if err := os.WriteFile(dst, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const feedsConfig = `exchanges:
+  - name: catalogue
+    kind: items
+    administration: "500"
+    source: {dir: in/items, stable_for: 50ms}
+    target: {dir: feed}
+    formats: [jsonl, csv, xlsx]
+    feed:
+      languages: {1: nl, 2: en, 3: de}
+  - name: prices
+    kind: prices
+    administration: "500"
+    source: {dir: in/prices, stable_for: 50ms}
+    target: {dir: feed}
+    feed: {items_exchange: catalogue}
+  - name: customers
+    kind: customers
+    administration: "500"
+    source: {dir: in/accounts, stable_for: 50ms}
+    target: {dir: feed}
+  - name: shop
+    kind: orders
+    administration: "500"
+    source: {dir: drop, stable_for: 50ms}
+    target: {dir: erp}
+    orders: {check_items: catalogue, check_customers: customers}
+`
+
+func TestGlobeExportsToFeedsAndOrderChecks(t *testing.T) {
+	w := newWorkspace(t, "")
+	os.WriteFile(w.cfg, []byte(feedsConfig), 0o644)
+	for _, d := range []string{"in/items", "in/prices", "in/accounts", "feed"} {
+		os.MkdirAll(filepath.Join(w.dir, d), 0o755)
+	}
+	copySample(t, "items-500.xml", filepath.Join(w.dir, "in/items/items-500.xml"))
+	copySample(t, "itemprices-500.xml", filepath.Join(w.dir, "in/prices/itemprices-500.xml"))
+	copySample(t, "accounts-500.xml", filepath.Join(w.dir, "in/accounts/accounts-500.xml"))
+	order := func(num, debtor, item string) string {
+		return fmt.Sprintf(`{"order_number":"%s","customer":{"debtor_code":"%s"},"lines":[{"item_code":"%s","quantity":"3"}]}`, num, debtor, item)
+	}
+	w.drop1("good.json", order("WEB-1", "10001", "BT-M8X40"))
+	w.drop1("unknown-item.json", order("WEB-2", "10001", "NOPE-1"))
+	w.drop1("blocked-debtor.json", order("WEB-3", "10003", "BT-M8X40"))
+	code := w.once()
+	if code != ExitQuarantined {
+		t.Fatalf("once = %d", code)
+	}
+	for _, f := range []string{"catalogue.jsonl", "catalogue.csv", "catalogue.xlsx", "prices.jsonl", "prices.csv", "customers.jsonl", "customers.csv"} {
+		if _, err := os.Stat(filepath.Join(w.dir, "feed", f)); err != nil {
+			t.Errorf("feed file %s: %v", f, err)
+		}
+	}
+	cat := readJSONL(t, filepath.Join(w.dir, "feed", "catalogue.jsonl"))
+	byCode := map[string]map[string]any{}
+	for _, r := range cat {
+		byCode[r["item_code"].(string)] = r
+	}
+	if _, ok := byCode["PAL-EURO"]; ok {
+		t.Error("a non-sales item reached the catalogue")
+	}
+	if r, ok := byCode["PL-6X30"]; !ok || r["administration"] != "500" {
+		t.Errorf("the padded code was not trimmed: %v", byCode)
+	}
+	d, _ := byCode["BT-M8X40"]["descriptions"].(map[string]any)
+	if d["nl"] == nil || d["en"] == nil {
+		t.Errorf("descriptions: %v", byCode["BT-M8X40"])
+	}
+	prices := readJSONL(t, filepath.Join(w.dir, "feed", "prices.jsonl"))
+	netPrices := 0
+	for _, p := range prices {
+		brs, _ := p["breaks"].([]any)
+		for _, b := range brs {
+			if b.(map[string]any)["net_price"] != nil {
+				netPrices++
+			}
+		}
+	}
+	if len(prices) == 0 || netPrices == 0 {
+		t.Errorf("prices: %d records, %d breaks with a net price", len(prices), netPrices)
+	}
+	custs := readJSONL(t, filepath.Join(w.dir, "feed", "customers.jsonl"))
+	if len(custs) != 5 {
+		t.Errorf("customers: %d, want 5 debtors (the creditor left out)", len(custs))
+	}
+	// orders checked against the exports
+	if got := w.files("erp"); len(got) != 1 || !strings.HasSuffix(got[0], "500_WEB-1.xml") {
+		t.Fatalf("ERP: %v", got)
+	}
+	txt := w.errorTexts("failed")
+	for _, want := range []string{"NOPE-1", "items-500.xml", "10003", "blocked", "accounts-500.xml"} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("refusal lacks %q:\n%s", want, txt)
+		}
+	}
+}
+
+func TestTruncatedExportLeavesFeedUnchanged(t *testing.T) {
+	w := newWorkspace(t, "")
+	os.WriteFile(w.cfg, []byte(feedsConfig), 0o644)
+	for _, d := range []string{"in/items", "in/prices", "in/accounts", "feed"} {
+		os.MkdirAll(filepath.Join(w.dir, d), 0o755)
+	}
+	copySample(t, "items-500.xml", filepath.Join(w.dir, "in/items/items-500.xml"))
+	if code := w.once(); code != ExitOK {
+		t.Fatalf("once = %d", code)
+	}
+	before, _ := os.ReadFile(filepath.Join(w.dir, "feed", "catalogue.jsonl"))
+	full, _ := os.ReadFile(filepath.Join(samplesDir(), "items-500.xml"))
+	os.WriteFile(filepath.Join(w.dir, "in/items/items-truncated.xml"), full[:len(full)*2/3], 0o644)
+	os.WriteFile(filepath.Join(w.dir, "in/items/bomb.xml"), []byte(`<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><eExact><Items><Item code="&b;"/></Items></eExact>`), 0o644)
+	if code := w.once(); code != ExitQuarantined {
+		t.Fatalf("once = %d", code)
+	}
+	after, _ := os.ReadFile(filepath.Join(w.dir, "feed", "catalogue.jsonl"))
+	if string(before) != string(after) {
+		t.Fatal("a refused export changed the catalogue")
+	}
+	var txt string
+	for _, f := range w.files("archive/catalogue/failed") {
+		if strings.HasSuffix(f, ".error.txt") {
+			b, _ := os.ReadFile(filepath.Join(w.dir, f))
+			txt += string(b)
+		}
+	}
+	if !strings.Contains(txt, "line") || !strings.Contains(strings.ToLower(txt), "doctype") {
+		t.Fatalf("reasons:\n%s", txt)
+	}
+}
