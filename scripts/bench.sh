@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproducible benchmarks for docs/BENCHMARKS.md. Usage: scripts/bench.sh [orders|go|all]
+# Reproducible benchmarks for docs/BENCHMARKS.md. Usage: scripts/bench.sh [orders|sftp|items|go|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=$PATH:/usr/local/go/bin
@@ -11,6 +11,12 @@ go build -trimpath -o bin/globex ./cmd/globex
 if [ "$what" = orders ] || [ "$what" = all ]; then
   echo; echo "== order path: globex run on real folders (bench/orderbench)"
   go run ./bench/orderbench -globex bin/globex -latency "${LATENCY_N:-200}" -files "${FILES_N:-10000}"
+fi
+if [ "$what" = sftp ] || [ "$what" = all ]; then
+  echo; echo "== SFTP: 1,000 order files from an OpenSSH drop on loopback to Globe XML"
+  GLOBEX_SFTP_BENCH_FILES=${SFTP_FILES_N:-1000} go test -count=1 -run TestSFTPOrdersThroughput -v ./internal/app/ | grep -E 'files/s|FAIL'
+  echo; echo "== SFTP: 300 MB download, globex (pkg/sftp) against OpenSSH's sftp client, same server"
+  GLOBEX_SFTP_BENCH_MB=${SFTP_MB:-300} go test -count=1 -run TestThroughputVsOpenSSH -v ./exchange/sftpfs/ | grep -E 'MiB/s|ratio|FAIL'
 fi
 if [ "$what" = go ] || [ "$what" = all ]; then
   echo; echo "== Go benchmarks"
