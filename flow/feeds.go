@@ -377,11 +377,23 @@ func (h *Feed) publish(ctx context.Context, job *exchange.Job, outs *outputs, no
 	}
 	st := outs.delta.Stats()
 	if outs.hadPrev && st.Upserts+st.Deletes > 0 {
-		name := fmt.Sprintf("%s-delta-%s.jsonl", h.base(), now.UTC().Format("20060102T150405"))
-		if err := h.put(ctx, job, outs.files["delta.jsonl"], name, false, now); err != nil {
-			return nil, err
+		// Two exports in one second get -2, -3, … so no delta is lost.
+		stamp := now.UTC().Format("20060102T150405")
+		for i := 1; ; i++ {
+			name := fmt.Sprintf("%s-delta-%s.jsonl", h.base(), stamp)
+			if i > 1 {
+				name = fmt.Sprintf("%s-delta-%s-%d.jsonl", h.base(), stamp, i)
+			}
+			err := h.put(ctx, job, outs.files["delta.jsonl"], name, false, now)
+			if errors.Is(err, fsx.ErrExists) && i < 100 {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			names = append(names, name)
+			break
 		}
-		names = append(names, name)
 	}
 	return names, nil
 }
@@ -403,10 +415,7 @@ func (h *Feed) put(ctx context.Context, job *exchange.Job, path, name string, re
 	}
 	if err := h.Target.Publish(ctx, tmp, name, replace); err != nil {
 		_ = h.Target.Discard(ctx, tmp)
-		if errors.Is(err, fsx.ErrExists) {
-			return &exchange.Transient{Err: fmt.Errorf("%s already exists in the target", name)}
-		}
-		return err
+		return err // fsx.ErrExists: the caller picks another name
 	}
 	sent := h.Archive.SentPath(h.Exchange, name, now)
 	if err := os.MkdirAll(filepath.Dir(sent), 0o755); err != nil {

@@ -154,3 +154,57 @@ func TestTruncatedExportLeavesFeedUnchanged(t *testing.T) {
 		t.Fatalf("reasons:\n%s", txt)
 	}
 }
+
+func TestSeveralAdministrationsInOneFeed(t *testing.T) {
+	w := newWorkspace(t, "")
+	os.MkdirAll(filepath.Join(w.dir, "in"), 0o755)
+	os.MkdirAll(filepath.Join(w.dir, "feed"), 0o755)
+	os.WriteFile(w.cfg, []byte(`exchanges:
+  - name: stock
+    kind: stock
+    source: {dir: in, stable_for: 50ms}
+    target: {dir: feed}
+    feed:
+      administrations: {"voorraad-500*": "500", "voorraad-600*": "600"}
+`), 0o644)
+	put := func(name string, rows map[string]string) {
+		os.WriteFile(filepath.Join(w.dir, "in", name), []byte(stockCSV(rows, "27-11-2026 06:00")), 0o644)
+	}
+	put("voorraad-500.csv", map[string]string{"A": "1,000", "B": "2,000"})
+	put("voorraad-600.csv", map[string]string{"A": "7,000"})
+	put("voorraad-700.csv", map[string]string{"A": "9,000"})
+	if code := w.once(); code != ExitQuarantined { // 700 matches no pattern
+		t.Fatalf("once = %d", code)
+	}
+	keys := func() map[string]string {
+		m := map[string]string{}
+		for _, r := range readJSONL(t, filepath.Join(w.dir, "feed", "stock.jsonl")) {
+			m[r["administration"].(string)+"/"+r["item_code"].(string)] = r["on_hand"].(string)
+		}
+		return m
+	}
+	if got := fmt.Sprint(keys()); got != "map[500/A:1 500/B:2 600/A:7]" {
+		t.Fatalf("combined snapshot: %s", got)
+	}
+	if !strings.Contains(w.errorTexts("failed"), "administration") {
+		// the stock exchange archives under its own name
+		txt := ""
+		for _, f := range w.files("archive/stock/failed") {
+			if strings.HasSuffix(f, ".error.txt") {
+				b, _ := os.ReadFile(filepath.Join(w.dir, f))
+				txt += string(b)
+			}
+		}
+		if !strings.Contains(txt, "administration") {
+			t.Fatalf("reason for the unknown administration: %s", txt)
+		}
+	}
+	// a new export of 500 replaces only 500's records
+	put("voorraad-500-b.csv", map[string]string{"A": "3,000"})
+	if code := w.once(); code != ExitOK {
+		t.Fatalf("once = %d", code)
+	}
+	if got := fmt.Sprint(keys()); got != "map[500/A:3 600/A:7]" {
+		t.Fatalf("after a new export of 500: %s", got)
+	}
+}
