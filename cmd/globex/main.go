@@ -112,6 +112,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer closer.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	ctx, _, stopSvc := serviceContext(ctx)
+	defer stopSvc()
 	a, err := app.Open(cfg, log, cmd == "run")
 	if err != nil {
 		fmt.Fprintln(stderr, "globex:", err)

@@ -47,3 +47,43 @@ func TestParallelWorkersKeepArrivalOrderForOrderNumbers(t *testing.T) {
 		}
 	}
 }
+
+// Two installations (own state, own ERP folder) on one local drop folder
+// share the files: none is taken twice.
+func TestTwoProcessesShareOneLocalFolder(t *testing.T) {
+	shared := t.TempDir()
+	const n = 200
+	for i := 0; i < n; i++ {
+		os.WriteFile(filepath.Join(shared, fmt.Sprintf("o%03d.json", i)), []byte(orderJSON(fmt.Sprintf("WEB-%d", i), "ART-1", "1")), 0o644)
+	}
+	var ws []*workspace
+	for range 2 {
+		w := newWorkspace(t, "")
+		os.WriteFile(w.cfg, []byte(strings.Replace(string(must(os.ReadFile(w.cfg))), "dir: drop", "dir: "+shared, 1)), 0o644)
+		ws = append(ws, w)
+	}
+	done := make(chan int, 2)
+	for _, w := range ws {
+		go func() { done <- w.once() }()
+	}
+	for range 2 {
+		if code := <-done; code != ExitOK {
+			t.Fatalf("once = %d", code)
+		}
+	}
+	seen := map[string]int{}
+	for _, w := range ws {
+		for _, f := range w.files("erp") {
+			seen[filepath.Base(f)]++
+		}
+	}
+	if len(seen) != n {
+		t.Fatalf("%d distinct orders, want %d", len(seen), n)
+	}
+	for name, c := range seen {
+		if c != 1 {
+			t.Errorf("%s sent %d times", name, c)
+		}
+	}
+	t.Logf("A took %d, B took %d", len(ws[0].files("erp")), len(ws[1].files("erp")))
+}
