@@ -2,6 +2,7 @@ package globe
 
 import (
 	"io"
+	"runtime"
 	"time"
 
 	"globex/internal/decimal"
@@ -147,27 +148,113 @@ func (it *Item) Clone() *Item {
 // stops at the first error, from the input or from fn (returned as is). A
 // document without an <Items> element is a *FormatError. Duplicate item
 // codes are passed on; detecting them is the caller's job.
+//
+// When more than one CPU is available (GOMAXPROCS > 1), the export is read
+// in a second goroutine a few dozen items ahead of fn, so that reading and
+// fn's work overlap; fn is still called from the caller's goroutine, in
+// order, and r is not used any more once ReadItems has returned.
 func ReadItems(r io.Reader, opt Options, fn func(*Item) error) error {
-	h := &itemHandler{fn: fn}
-	return run(r, opt, eItems, eItem, h)
+	if runtime.GOMAXPROCS(0) < 2 {
+		h := &itemHandler{fn: fn, it: new(Item)}
+		return run(r, opt, eItems, eItem, h)
+	}
+	return pipeline(fn, func(first *Item, deliver func() (*Item, error)) error {
+		h := &itemHandler{it: first}
+		h.fn = func(*Item) error {
+			next, err := deliver()
+			h.it = next
+			return err
+		}
+		return run(r, opt, eItems, eItem, h)
+	})
 }
 
 type itemHandler struct {
 	fn  func(*Item) error
-	it  Item
+	it  *Item  // the record being read
 	num int    // number attribute of the pending MultiDescription / free field / category
 	lbl string // label attribute of the pending free field
+
+	// The free texts of a record (descriptions, free text values, GTIN,
+	// ...) are gathered in arena and become substrings of one string
+	// allocated when the record ends (see texts). Item.Code has its own
+	// allocation, as callers often keep the codes alone.
+	arena []byte
+	refs  []textRef
+}
+
+// textRef is a string field of the current Item waiting for its text:
+// arena[start:end] goes to the field, idx being the slice index for
+// repeated elements.
+type textRef struct {
+	field      textField
+	idx        int32
+	start, end int32
+}
+
+type textField uint8
+
+const (
+	tSearchCode textField = iota
+	tDescription
+	tLongDescription
+	tMultiDescription
+	tCategoryCode
+	tCategoryDescription
+	tImageName
+	tFreeText
+	tGTIN
+)
+
+// text queues trimmed b for a string field of the current Item; the last
+// value queued for a field wins, as with plain assignments.
+func (h *itemHandler) text(field textField, idx int, b []byte) {
+	b = trim(b)
+	start := len(h.arena)
+	h.arena = append(h.arena, b...)
+	h.refs = append(h.refs, textRef{field: field, idx: int32(idx), start: int32(start), end: int32(len(h.arena))})
+}
+
+// texts makes the queued texts strings: one allocation per record.
+func (h *itemHandler) texts() {
+	it := h.it
+	all := string(h.arena)
+	for _, r := range h.refs {
+		v := all[r.start:r.end]
+		switch r.field {
+		case tSearchCode:
+			it.SearchCode = v
+		case tDescription:
+			it.Description = v
+		case tLongDescription:
+			it.LongDescription = v
+		case tMultiDescription:
+			it.Descriptions[r.idx].Text = v
+		case tCategoryCode:
+			it.Categories[r.idx].Code = v
+		case tCategoryDescription:
+			it.Categories[r.idx].Description = v
+		case tImageName:
+			it.ImageName = v
+		case tFreeText:
+			it.FreeFields.Texts[r.idx].Value = v
+		case tGTIN:
+			it.GTIN = v
+		}
+	}
+	h.arena, h.refs = h.arena[:0], h.refs[:0]
 }
 
 func (h *itemHandler) begin(w *walker) {
-	it := &h.it
+	it := h.it
 	descs, cats, ff := it.Descriptions[:0], it.Categories[:0], it.FreeFields
 	ff.reset()
 	*it = Item{Descriptions: descs, Categories: cats, FreeFields: ff}
 	it.Line = w.recLine
 	it.Code = str(w.attr("code"))
 	it.Type = w.intern(w.attr("type"))
-	it.SearchCode = str(w.attr("searchcode"))
+	h.arena, h.refs = h.arena[:0], h.refs[:0]
+	h.text(tSearchCode, 0, w.attr("searchcode"))
 }
 
 func (h *itemHandler) fail(w *walker, field string, val []byte, err error) {
@@ -185,7 +272,7 @@ func (h *itemHandler) number(w *walker, field string) {
 }
 
 func (h *itemHandler) start(w *walker, rel []elem) bool {
-	it := &h.it
+	it := h.it
 	switch len(rel) {
 	case 1:
 		switch rel[0] {
@@ -200,9 +287,14 @@ func (h *itemHandler) start(w *walker, rel []elem) bool {
 			}
 		case eItemCategory:
 			h.number(w, "ItemCategory")
-			it.Categories = append(it.Categories, Category{Number: h.num, Code: str(w.attr("code"))})
+			it.Categories = append(it.Categories, Category{Number: h.num})
+			h.text(tCategoryCode, len(it.Categories)-1, w.attr("code"))
+		case eMultiDescriptions, eAvailability, eImage, eSales, eCosts, eFreeFields:
 		default:
-			return itemFlag(it, rel[0]) != nil
+			if itemFlag(it, rel[0]) != nil {
+				return true
+			}
+			w.skip = true // warehouses, dimensions, texts, relations, ...
 		}
 	case 2:
 		switch rel[0] {
@@ -306,18 +398,18 @@ func itemFlag(it *Item, e elem) *Flag {
 }
 
 func (h *itemHandler) end(w *walker, rel []elem, txt []byte) {
-	it := &h.it
+	it := h.it
 	switch len(rel) {
 	case 1:
 		switch rel[0] {
 		case eDescription:
-			it.Description = str(txt)
+			h.text(tDescription, 0, txt)
 		case eLongDescription:
-			it.LongDescription = str(txt)
+			h.text(tLongDescription, 0, txt)
 		case eCondition:
 			it.Condition = w.intern(txt)
 		case eGTIN:
-			it.GTIN = str(txt)
+			h.text(tGTIN, 0, txt)
 		case eCreated, eModified:
 			// Not in the XSD: read leniently, ignore what is not a date.
 			if t, err := parseDate(txt); err == nil {
@@ -340,7 +432,8 @@ func (h *itemHandler) end(w *walker, rel []elem, txt []byte) {
 		switch rel[0] {
 		case eMultiDescriptions:
 			if rel[1] == eMultiDescription {
-				it.Descriptions = append(it.Descriptions, MultiDescription{Number: h.num, Text: str(txt)})
+				it.Descriptions = append(it.Descriptions, MultiDescription{Number: h.num})
+				h.text(tMultiDescription, len(it.Descriptions)-1, txt)
 			}
 		case eAssortment:
 			if rel[1] == eDescription {
@@ -348,7 +441,7 @@ func (h *itemHandler) end(w *walker, rel []elem, txt []byte) {
 			}
 		case eItemCategory:
 			if rel[1] == eDescription && len(it.Categories) > 0 {
-				it.Categories[len(it.Categories)-1].Description = str(txt)
+				h.text(tCategoryDescription, len(it.Categories)-1, txt)
 			}
 		case eAvailability:
 			if rel[1] == eDateStart || rel[1] == eDateEnd {
@@ -365,7 +458,7 @@ func (h *itemHandler) end(w *walker, rel []elem, txt []byte) {
 		case eImage:
 			switch rel[1] {
 			case eName:
-				it.ImageName = str(txt)
+				h.text(tImageName, 0, txt)
 			case eBinaryData:
 				it.ImageDataLen, w.cntDepth = w.cnt, 0
 			}
@@ -386,6 +479,10 @@ func (h *itemHandler) end(w *walker, rel []elem, txt []byte) {
 				h.fail(w, "Costs/Price/Value", txt, err)
 			}
 			it.CostPrice, it.HasCostPrice = d, ok
+		case rel[0] == eFreeFields && rel[2] == eFreeText:
+			// As freeEnd does, with the text queued.
+			it.FreeFields.Texts = append(it.FreeFields.Texts, FreeText{Number: h.num, Label: h.lbl})
+			h.text(tFreeText, len(it.FreeFields.Texts)-1, txt)
 		case rel[0] == eFreeFields:
 			freeEnd(w, &it.FreeFields, rel[2], h.num, h.lbl, txt, func(f string, v []byte, err error) { h.fail(w, f, v, err) })
 		}
@@ -422,4 +519,7 @@ func freeEnd(w *walker, ff *FreeFields, field elem, num int, lbl string, txt []b
 	}
 }
 
-func (h *itemHandler) finish(w *walker) error { return h.fn(&h.it) }
+func (h *itemHandler) finish(w *walker) error {
+	h.texts()
+	return h.fn(h.it)
+}

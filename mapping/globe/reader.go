@@ -196,6 +196,7 @@ type walker struct {
 	cntDepth int   // depth whose text is only counted (an embedded image)
 	cnt      int64
 	strs     map[string]string // see intern
+	skip     bool              // set by handler.start: skip the element's subtree
 }
 
 // run reads the document and calls h for each record element
@@ -229,6 +230,18 @@ func run(r io.Reader, opt Options, topic, rec elem, h handler) error {
 				}
 				if w.err != nil {
 					return w.err
+				}
+				if w.skip {
+					// The handler wants nothing below: check the subtree
+					// without handing out its tokens.
+					w.skip = false
+					s.wantText = false
+					if err := s.skipElement(); err != nil {
+						return err
+					}
+					w.path = w.path[:d-1]
+					s.wantText = w.capDepth == d-1 || w.cntDepth == d-1
+					continue
 				}
 			case d == 3:
 				if w.path[1] == topic && id == rec {

@@ -2,9 +2,11 @@ package globe
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -1096,13 +1098,32 @@ func (s *scanner) textOf(i, j int, clean bool) []byte {
 func (s *scanner) chardata() (tokKind, error) {
 	b := s.buf[:s.end]
 	i := s.pos
-	// Fast path: indentation between tags.
-	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\t') {
+	// Fast path: indentation between tags, runs of spaces 8 at a time.
+	for i < len(b) {
+		c := b[i]
+		if c == ' ' {
+			if i+8 <= len(b) {
+				x := le64(b[i:]) ^ (lsb * ' ')
+				if x == 0 {
+					i += 8
+					continue
+				}
+				i += bits.TrailingZeros64(x) >> 3
+				continue
+			}
+			i++
+			continue
+		}
+		if c != '\n' && c != '\t' {
+			break
+		}
 		i++
 	}
 	if i < len(b) && b[i] == '<' && (!s.wantText || len(s.stackEnds) == 0) {
+		// Only indentation: go on with the markup that follows.
 		s.pos = i
-		return 0, nil
+		s.tokPos = i
+		return s.markup()
 	}
 	clean := true
 	lt := bytes.IndexByte(b[i:], '<')
@@ -1112,8 +1133,24 @@ func (s *scanner) chardata() (tokKind, error) {
 		lt += i
 	}
 	for {
-		for _, c := range b[i:lt] {
-			if textClass[c] != clsNone {
+		// Skip ordinary bytes, 8 at a time while no byte of the word can
+		// need attention.
+		for i < lt {
+			if i+8 <= lt {
+				if textSpecial(le64(b[i:])) == 0 {
+					i += 8
+					continue
+				}
+				e := i + 8
+				for i < e && textClass[b[i]] == clsNone {
+					i++
+				}
+				if i < e {
+					break
+				}
+				continue
+			}
+			if textClass[b[i]] != clsNone {
 				break
 			}
 			i++
@@ -1192,6 +1229,41 @@ done:
 	}
 	s.pos = i
 	return tokText, nil
+}
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// le64 loads 8 bytes little-endian (one instruction on common CPUs).
+func le64(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }
+
+// hasZero is non-zero when some byte of x is zero.
+func hasZero(x uint64) uint64 { return (x - lsb) &^ x & msb }
+
+// textSpecial is non-zero when some byte of x may be of a textClass other
+// than clsNone: a control character (tab and line feed included, the byte
+// loop sorts them out), '&', ']' or 0xEF. '<' is bounded by the caller.
+func textSpecial(x uint64) uint64 {
+	return ((x - lsb*0x20) &^ x & msb) | // some byte < 0x20
+		hasZero(x^(lsb*'&')) | hasZero(x^(lsb*']')) | hasZero(x^(lsb*0xEF))
+}
+
+// skipElement consumes the rest of the element whose start tag was just
+// returned, up to and including its end tag, checking it as next does but
+// returning no token. wantText should be false.
+func (s *scanner) skipElement() error {
+	d := len(s.stackEnds)
+	for {
+		k, err := s.next()
+		if err != nil {
+			return err
+		}
+		if k == tokEnd && len(s.stackEnds) < d {
+			return nil
+		}
+	}
 }
 
 // attr returns the value of the named attribute of the current start tag.

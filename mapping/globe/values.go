@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"globex/internal/decimal"
 )
@@ -41,7 +42,14 @@ var (
 	errInt  = errors.New("not an integer")
 )
 
-func trim(b []byte) []byte { return bytes.TrimSpace(b) }
+// trim removes leading and trailing white space as bytes.TrimSpace does,
+// returning at once in the common case of nothing to trim.
+func trim(b []byte) []byte {
+	if len(b) == 0 || b[0] > ' ' && b[0] < utf8.RuneSelf && b[len(b)-1] > ' ' && b[len(b)-1] < utf8.RuneSelf {
+		return b
+	}
+	return bytes.TrimSpace(b)
+}
 
 // parseFlag reads 0/1/true/false (case-insensitive); empty is Unset.
 func parseFlag(b []byte) (Flag, error) {
@@ -74,8 +82,50 @@ func parseDec(b []byte) (decimal.Dec, bool, error) {
 	if len(b) == 0 {
 		return decimal.Dec{}, false, nil
 	}
+	if d, ok := fastDec(b); ok {
+		return d, true, nil
+	}
 	d, err := decimal.Parse(string(b))
 	return d, err == nil, err
+}
+
+// fastDec reads the common case of a decimal without allocating: up to 18
+// bytes of digits with at most one inner or leading point and an optional
+// minus sign. It returns ok=false for anything else, which decimal.Parse
+// then judges; for the inputs it accepts it gives the same value.
+func fastDec(b []byte) (decimal.Dec, bool) {
+	neg := false
+	if len(b) > 0 && b[0] == '-' {
+		neg = true
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 || b[len(b)-1] == '.' {
+		return decimal.Dec{}, false
+	}
+	var coef int64
+	scale, digits := 0, 0
+	dot := false
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			coef = coef*10 + int64(c-'0')
+			digits++
+			if dot {
+				scale++
+			}
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return decimal.Dec{}, false
+		}
+	}
+	if digits == 0 {
+		return decimal.Dec{}, false
+	}
+	if neg {
+		coef = -coef
+	}
+	return decimal.New(coef, scale), true
 }
 
 // parseInt reads a small non-negative or negative integer; empty is 0.

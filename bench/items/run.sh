@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Items benchmark: globex (Go) against xsltproc and a Python lxml.iterparse
+# script on a generated Globe Items export, catalogue feed out (JSONL + CSV).
+#
+#   bench/items/run.sh                 # 300,000 items (about 645 MB), 2M-row stock CSV
+#   ITEMS=20000 STOCK_ROWS=0 bench/items/run.sh
+#   SIZE=300MB bench/items/run.sh      # items until the export is 300 MB
+#
+# Peers (not installed by this script): apt-get install xsltproc python3-lxml.
+# A missing peer is reported and skipped. Inputs and outputs go to a
+# temporary directory (TMPDIR), removed at the end unless KEEP=1.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export PATH=$PATH:/usr/local/go/bin
+ITEMS=${ITEMS:-300000}
+SIZE=${SIZE:-}
+STOCK_ROWS=${STOCK_ROWS:-2000000}
+work=$(mktemp -d "${TMPDIR:-/tmp}/itemsbench.XXXXXX")
+[ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$work"' EXIT
+bin=$work/bin
+mkdir -p "$bin"
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr), $(go version | cut -d' ' -f3)"
+echo "date: $(date -u +%Y-%m-%dT%H:%MZ)   load: $(cut -d' ' -f1-3 /proc/loadavg)"
+go build -trimpath -o "$bin/" ./bench/peerbench ./bench/items/gen ./bench/items/gofeed ./bench/items/stdxml
+go build -trimpath -o "$bin/globex" ./cmd/globex 2>/dev/null || true
+
+if [ -n "$SIZE" ]; then gen_args=(-size "$SIZE"); else gen_args=(-items "$ITEMS"); fi
+"$bin/gen" "${gen_args[@]}" -o "$work/items.xml" -stock-rows "$STOCK_ROWS" -stock "$work/stock.csv"
+bytes=$(stat -c %s "$work/items.xml")
+
+results=$work/results.txt
+: > "$results"
+# bench LABEL OUTDIR CMD...: run CMD under peerbench with output in OUTDIR.
+bench() {
+  local label=$1 out=$2; shift 2
+  rm -rf "$out"; mkdir -p "$out"
+  if "$bin/peerbench" -label "$label" -o "$results" -- "$@" > "$out.log" 2>&1; then
+    echo "  $label: $(tail -1 "$results")"
+  else
+    echo "  $label: FAILED (exit $?): $(head -c 400 "$out.log")"
+    sed -i '$d' "$results" 2>/dev/null || true
+    echo "peerbench label=$label exit=1 wall_s=NaN maxrss_mb=NaN" >> "$results"
+  fi
+}
+
+echo "contenders:"
+bench gofeed "$work/gofeed" "$bin/gofeed" -in "$work/items.xml" -out "$work/gofeed" -admin 500
+
+# globex once with an items exchange, when the binary supports it.
+if [ -x "$bin/globex" ]; then
+  g=$work/globex
+  rm -rf "$g"; mkdir -p "$g/drop" "$g/feed" "$g/state" "$g/archive"
+  cat > "$g/globex.yaml" <<YAML
+state_dir: $g/state
+archive_dir: $g/archive
+exchanges:
+  - name: catalogue
+    kind: items
+    administration: "500"
+    source: {dir: $g/drop, stable_for: 0s, max_size: 8GB}
+    target: {dir: $g/feed}
+    feed:
+      languages: {1: nl, 2: de, 3: fr, 4: en}
+      attributes:
+        - {field: text, number: 1, label: brand}
+        - {field: yesno, number: 1, label: webshop}
+YAML
+  if "$bin/globex" check -c "$g/globex.yaml" > "$g/check.log" 2>&1; then
+    ln "$work/items.xml" "$g/drop/items.xml" 2>/dev/null || cp "$work/items.xml" "$g/drop/items.xml"
+    if "$bin/peerbench" -label globex-once -o "$results" -- "$bin/globex" once -c "$g/globex.yaml" > "$g/once.log" 2>&1 &&
+       [ -s "$g/feed/catalogue.jsonl" ]; then
+      echo "  globex-once: $(tail -1 "$results")"
+    else
+      echo "  globex-once: did not produce feed/catalogue.jsonl: $(tail -3 "$g/once.log" | head -c 400)"
+      grep -q 'label=globex-once' "$results" && sed -i '$d' "$results"
+    fi
+  else
+    echo "  globex-once: skipped, bin/globex does not accept an items exchange yet: $(head -1 "$g/check.log" | head -c 300)"
+  fi
+fi
+
+bench encoding/xml "$work/stdxml" "$bin/stdxml" "$work/items.xml"
+
+py=""
+for p in python3 /usr/bin/python3; do
+  if command -v "$p" > /dev/null && "$p" -c 'import lxml' 2> /dev/null; then py=$p; break; fi
+done
+if [ -n "$py" ]; then
+  bench lxml "$work/lxml" "$py" bench/items/catalogue_lxml.py "$work/items.xml" "$work/lxml" 500
+else
+  echo "  lxml: skipped (no python3 with lxml: apt-get install python3-lxml)"
+fi
+if command -v xsltproc > /dev/null; then
+  mkdir -p "$work/xsltproc"
+  bench xsltproc "$work/xsltproc" sh -c "xsltproc --stringparam admin 500 bench/items/catalogue.xsl '$work/items.xml' > '$work/xsltproc/catalogue.csv'"
+else
+  echo "  xsltproc: skipped (apt-get install xsltproc)"
+fi
+
+echo
+echo "same output as gofeed:"
+for d in lxml xsltproc globex/feed; do
+  for f in catalogue.csv catalogue.jsonl; do
+    [ -f "$work/$d/$f" ] || continue
+    if cmp -s "$work/gofeed/$f" "$work/$d/$f"; then echo "  $d/$f: identical"; else echo "  $d/$f: DIFFERS"; fi
+  done
+done
+
+echo
+printf "items export: %d bytes (%.1f MB)\n" "$bytes" "$(echo "$bytes / 1000000" | bc -l)"
+awk -v bytes="$bytes" '
+  { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+    n++; label[n] = v["label"]; wall[n] = v["wall_s"]; rss[n] = v["maxrss_mb"]
+    if (v["label"] == "lxml") base = v["wall_s"] }
+  END {
+    printf "%-14s %9s %12s %9s %14s\n", "contender", "wall s", "peak RSS MB", "MB/s", "vs lxml"
+    for (i = 1; i <= n; i++) {
+      sp = (base > 0 && wall[i] > 0) ? sprintf("%.1fx", base / wall[i]) : "-"
+      mbs = (wall[i] > 0) ? sprintf("%.0f", bytes / 1e6 / wall[i]) : "-"
+      printf "%-14s %9s %12s %9s %14s\n", label[i], wall[i], rss[i], mbs, sp
+    }
+  }' "$results"
