@@ -247,6 +247,29 @@ func (t *LocalTarget) Stage(ctx context.Context, name, key string, write func(w 
 	return filepath.Base(tmp), nil
 }
 
+// StageFile stages the complete, fsynced local file path under a temporary
+// name for name: a hard link when both are on one volume (no copy of a large
+// feed; the file is never changed in place afterwards), else a copy.
+func (t *LocalTarget) StageFile(ctx context.Context, name, key, path string) (string, error) {
+	if !fsx.ValidBaseName(name) || !fsx.ValidBaseName(key) {
+		return "", fmt.Errorf("refusing output name %q", name)
+	}
+	tmp := fsx.TempNameFor(filepath.Join(t.Dir, name), key)
+	_ = os.Remove(tmp)
+	if err := os.Link(path, tmp); err == nil {
+		return filepath.Base(tmp), nil
+	}
+	return t.Stage(ctx, name, key, func(w io.Writer) error {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = io.Copy(w, f)
+		return err
+	})
+}
+
 // Publish implements Target.
 func (t *LocalTarget) Publish(ctx context.Context, tmp, name string, replace bool) error {
 	err := fsx.Publish(filepath.Join(t.Dir, tmp), filepath.Join(t.Dir, name), replace)

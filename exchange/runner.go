@@ -27,6 +27,8 @@ type Job struct {
 	Input    *ledger.Input
 	Path     string // local file with the content
 	Log      zerolog.Logger
+	// SHA256 returns the input's checksum (hex), waiting for it if needed.
+	SHA256 func() (string, error)
 
 	turn *turn
 }
@@ -318,19 +320,28 @@ func (r *Runner) process(ctx context.Context, c *Claimed) error {
 	}
 	log := r.Log.With().Str("file", c.Name).Str("id", c.ID).Logger()
 	if !ok || in.State == ledger.StateReceived {
-		size, sum, err := hashFile(c.Path)
+		st, err := os.Stat(c.Path)
 		if err != nil {
 			return &Transient{Err: fmt.Errorf("reading claimed file %s: %w", c.Path, err)}
 		}
+		// The checksum is computed beside the handler's work (a large export
+		// is read twice at once instead of one after the other).
+		sha := hashAsync(c.Path)
 		if !ok {
-			in = &ledger.Input{ID: c.ID, Exchange: r.Exchange, Name: c.Name, Size: size, SHA256: sum,
+			in = &ledger.Input{ID: c.ID, Exchange: r.Exchange, Name: c.Name, Size: st.Size(),
 				State: ledger.StateReceived, ClaimedAt: time.Now().UTC()}
 			// Written with the next commit: if it is lost in a crash, the
 			// claimed file is simply received again.
 			r.Ledger.Lazy(in)
 			crashpoint.Hit("received")
 		}
-		out, err := r.handle(ctx, in, c, log)
+		out, err := r.handle(ctx, in, c, log, sha)
+		if err == nil {
+			in.SHA256, err = sha()
+			if err != nil {
+				err = &Transient{Err: fmt.Errorf("reading claimed file %s: %w", c.Path, err)}
+			}
+		}
 		if err != nil {
 			r.statsMu.Lock()
 			r.stats.Transient = err
@@ -392,7 +403,7 @@ func (r *Runner) finish(ctx context.Context, c *Claimed, in *ledger.Input) error
 
 // handle runs the handler, turning a size violation or a panic into a
 // quarantine instead of a crash.
-func (r *Runner) handle(ctx context.Context, in *ledger.Input, c *Claimed, log zerolog.Logger) (out Outcome, err error) {
+func (r *Runner) handle(ctx context.Context, in *ledger.Input, c *Claimed, log zerolog.Logger, sha func() (string, error)) (out Outcome, err error) {
 	if r.MaxSize > 0 && in.Size > r.MaxSize {
 		return Outcome{Disposition: ledger.OutcomeFailed, Summary: "too large",
 			Problems: []string{fmt.Sprintf("The file is %s, more than the limit of %s for this exchange.", humanSize(in.Size), humanSize(r.MaxSize))},
@@ -407,7 +418,7 @@ func (r *Runner) handle(ctx context.Context, in *ledger.Input, c *Claimed, log z
 			err = nil
 		}
 	}()
-	job := &Job{Exchange: r.Exchange, Input: in, Path: c.Path, Log: log, turn: turnFrom(ctx)}
+	job := &Job{Exchange: r.Exchange, Input: in, Path: c.Path, Log: log, SHA256: sha, turn: turnFrom(ctx)}
 	defer job.endTurn()
 	return r.Handler.Handle(ctx, job)
 }
@@ -456,6 +467,24 @@ func firstN(s []string, n int) []string {
 		return s[:n]
 	}
 	return s
+}
+
+// hashAsync starts hashing path and returns a function that waits for the
+// result (any number of calls).
+func hashAsync(path string) func() (string, error) {
+	type result struct {
+		sum string
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		_, sum, err := hashFile(path)
+		ch <- result{sum, err}
+	}()
+	return sync.OnceValues(func() (string, error) {
+		r := <-ch
+		return r.sum, r.err
+	})
 }
 
 func hashFile(path string) (int64, string, error) {

@@ -1,11 +1,11 @@
 package flow
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"os"
 	"path/filepath"
@@ -101,14 +101,6 @@ func (h *Feed) adminFor(name string) (string, bool) {
 
 // Handle implements exchange.Handler.
 func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome, error) {
-	if prev, ok, err := h.Ledger.ProcessedWithSHA(h.Exchange, job.Input.SHA256); err != nil {
-		return exchange.Outcome{}, err
-	} else if ok && prev.ID != job.Input.ID {
-		return exchange.Outcome{Disposition: ledger.OutcomeDuplicate, Summary: "identical to an export already published",
-			Problems: []string{fmt.Sprintf("This export is byte for byte the same as %s, published on %s; the feed already shows it.",
-				prev.Name, prev.UpdatedAt.Local().Format("2006-01-02 15:04:05"))},
-			Advice: "Nothing to do."}, nil
-	}
 	admin, ok := h.adminFor(job.Input.Name)
 	if !ok {
 		return exchange.Outcome{Disposition: ledger.OutcomeFailed, Summary: "unknown administration",
@@ -136,32 +128,24 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 	if err != nil {
 		return exchange.Outcome{}, &exchange.Transient{Err: err}
 	}
-	jsonl := feed.NewJSONLWriter(partW)
-	writers := []feed.Writer{jsonl}
+	// The part's index finds duplicate keys without holding the keys in
+	// memory; with one administration the part is the snapshot.
+	partJ := newIndexedJSONL(partW, feed.NewIndexBuilder(work))
+	writers := []feed.Writer{partJ}
+	var cols feed.Columns
+	learn := true
 	begin := func(c *feed.Columns) error {
 		known = c
 		if !multi && c != nil {
-			single = true
+			single, learn = true, false
 			return h.openFinal(outs, *c, &writers)
 		}
 		return nil
 	}
-	seen := map[uint64]string{}
-	var cols feed.Columns
-	count := 0
 	emit := func(rec feed.Record) error {
-		k := rec.Key()
-		hs := fnv.New64a()
-		io.WriteString(hs, k)
-		sum := hs.Sum64()
-		if _, dup := seen[sum]; dup {
-			return &BadInput{Problems: []string{fmt.Sprintf("The export holds %s twice (%s); Globe's codes are unique, so the export is damaged or two exports were joined.",
-				describeKey(rec), strings.ReplaceAll(k, "\x00", " / "))},
-				Advice: "Export again from Globe and put the new file in the drop folder; the published feed is unchanged."}
+		if learn {
+			cols.Learn(rec)
 		}
-		seen[sum] = ""
-		cols.Learn(rec)
-		count++
 		for _, w := range writers {
 			if err := w.Write(rec); err != nil {
 				return err
@@ -170,30 +154,24 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 		return nil
 	}
 	summary, err := h.Producer.Produce(ctx, job.Path, job.Input.Name, admin, funcSink{begin, emit})
-	seen = nil
 	if err == nil {
-		for _, w := range writers {
-			if cerr := w.Close(); cerr != nil && err == nil {
-				err = cerr
-			}
-		}
+		err = fanout(writers).Close()
+	}
+	partIdx := filepath.Join(work, "part.idx")
+	if err == nil {
+		err = partJ.builder.Finish(h.Kind, partIdx)
 	}
 	if err == nil {
 		err = outs.syncAll()
 	}
-	var bad *BadInput
-	if errors.As(err, &bad) {
-		return exchange.Outcome{Disposition: ledger.OutcomeFailed, Summary: "export refused; the feed is unchanged",
-			Problems: bad.Problems, Advice: bad.Advice}, nil
-	}
-	if errors.Is(err, feed.ErrUnknownColumn) {
-		return exchange.Outcome{Disposition: ledger.OutcomeFailed, Summary: "export refused; the feed is unchanged",
-			Problems: []string{err.Error()},
-			Advice:   "The export holds a language, attribute or warehouse that the configuration does not list; add it to the exchange's feed: block (or remove the list to learn columns from the data) and put the file back."}, nil
+	if out, done := refusal(err); done {
+		return out, nil
 	}
 	if err != nil {
 		return exchange.Outcome{}, &exchange.Transient{Err: fmt.Errorf("writing the feed: %w", err)}
 	}
+	count := int(partJ.builder.Count())
+	snapIdx := partIdx
 
 	// Pass 2 (several administrations, or columns learned from the data):
 	// assemble the snapshot from the parts and write every output.
@@ -228,7 +206,8 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 		if err != nil {
 			return exchange.Outcome{}, &exchange.Transient{Err: err}
 		}
-		writers = []feed.Writer{feed.NewJSONLWriter(snapW)}
+		snapJ := newIndexedJSONL(snapW, feed.NewIndexBuilder(work))
+		writers = []feed.Writer{snapJ}
 		if err := h.openFinal(outs, cols, &writers); err != nil {
 			return exchange.Outcome{}, err
 		}
@@ -247,11 +226,45 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 		if err := fan.Close(); err != nil {
 			return exchange.Outcome{}, &exchange.Transient{Err: err}
 		}
+		snapIdx = filepath.Join(work, "snapshot.idx")
+		if err := snapJ.builder.Finish(h.Kind, snapIdx); err != nil {
+			if out, done := refusal(err); done {
+				return out, nil
+			}
+			return exchange.Outcome{}, &exchange.Transient{Err: err}
+		}
+		count = int(snapJ.builder.Count())
 		if err := outs.syncAll(); err != nil {
 			return exchange.Outcome{}, &exchange.Transient{Err: err}
 		}
 	} else {
 		outs.files[h.base()+".jsonl"] = part
+	}
+
+	// The delta against the last published snapshot, from the two indexes.
+	if err := h.writeDelta(outs, snapIdx, uint64(count)); err != nil {
+		return exchange.Outcome{}, &exchange.Transient{Err: fmt.Errorf("computing the delta: %w", err)}
+	}
+
+	// An export identical to the last one published changes nothing. (The
+	// checksum is computed while the export is read, so it is asked for
+	// only now.)
+	sum, err := job.SHA256()
+	if err != nil {
+		return exchange.Outcome{}, &exchange.Transient{Err: err}
+	}
+	lastSum := filepath.Join(h.StateDir, "last-"+fsx.SafeName(admin, 60)+".sha256")
+	if b, err := os.ReadFile(lastSum); err == nil && strings.TrimSpace(string(b)) == sum {
+		prev, ok, _ := h.Ledger.ProcessedWithSHA(h.Exchange, sum)
+		what := "the last export published"
+		if ok && prev.ID != job.Input.ID {
+			what = fmt.Sprintf("%s, published on %s", prev.Name, prev.UpdatedAt.Local().Format("2006-01-02 15:04:05"))
+		}
+		if !ok || prev.ID != job.Input.ID {
+			return exchange.Outcome{Disposition: ledger.OutcomeDuplicate, Summary: "identical to the export the feed already shows",
+				Problems: []string{fmt.Sprintf("This export is byte for byte the same as %s; the feed already shows it.", what)},
+				Advice:   "Nothing to do."}, nil
+		}
 	}
 
 	// Publish: snapshots replace the old ones; the delta is new.
@@ -270,6 +283,12 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 	if err := os.Rename(outs.files[h.base()+".jsonl"], SnapshotPath(h.StateDir)); err != nil {
 		return exchange.Outcome{}, &exchange.Transient{Err: err}
 	}
+	if err := os.Rename(snapIdx, indexPath(h.StateDir)); err != nil {
+		return exchange.Outcome{}, &exchange.Transient{Err: err}
+	}
+	if err := fsx.WriteFile(lastSum, 0o644, true, func(w io.Writer) error { _, err := io.WriteString(w, sum); return err }); err != nil {
+		return exchange.Outcome{}, &exchange.Transient{Err: err}
+	}
 	meta, _ := json.Marshal(PublishedMeta{Input: job.Input.Name, At: now.UTC()})
 	if err := fsx.WriteFile(MetaPath(SnapshotPath(h.StateDir)), 0o644, true, func(w io.Writer) error { _, err := w.Write(meta); return err }); err != nil {
 		return exchange.Outcome{}, &exchange.Transient{Err: err}
@@ -278,7 +297,7 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 	if h.Published != nil {
 		h.Published(SnapshotPath(h.StateDir))
 	}
-	st := outs.delta.Stats()
+	st := outs.deltaStats
 	msg := fmt.Sprintf("%d %s records published (%d new or changed, %d deleted, %d unchanged)", count, h.Kind, st.Upserts, st.Deletes, st.Unchanged)
 	if summary != "" {
 		msg += "; " + summary
@@ -287,9 +306,9 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 	return exchange.Outcome{Disposition: ledger.OutcomeProcessed, Outputs: published, Summary: msg}, nil
 }
 
-func describeKey(rec feed.Record) string {
+func describeFields(fields []feed.KeyField) string {
 	var parts []string
-	for _, f := range rec.KeyFields() {
+	for _, f := range fields {
 		if f.Value != "" {
 			parts = append(parts, f.Name+" "+f.Value)
 		}
@@ -343,24 +362,93 @@ func (h *Feed) openFinal(outs *outputs, cols feed.Columns, writers *[]feed.Write
 			*writers = append(*writers, x)
 		}
 	}
-	var prev io.Reader
-	if f, err := os.Open(SnapshotPath(h.StateDir)); err == nil {
-		outs.closers = append(outs.closers, f)
-		prev = f
+	return nil
+}
+
+func indexPath(stateDir string) string { return filepath.Join(stateDir, "published.idx") }
+
+// writeDelta merge-joins the new snapshot's index with the last published
+// one. A snapshot published by an older globex without an index gets one
+// first.
+func (h *Feed) writeDelta(outs *outputs, snapIdx string, count uint64) error {
+	prevSnap := SnapshotPath(h.StateDir)
+	if _, err := os.Stat(prevSnap); err != nil {
+		return nil // first run: the full snapshot says it all
+	}
+	prevIdx := indexPath(h.StateDir)
+	if _, err := os.Stat(prevIdx); err != nil {
+		f, err := os.Open(prevSnap)
+		if err != nil {
+			return err
+		}
+		b := feed.NewIndexBuilder(outs.dir)
+		j := newIndexedJSONL(io.Discard, b)
+		err = feed.ConvertJSONL(h.Kind, f, j)
+		f.Close()
+		if err != nil {
+			return err
+		}
+		prevIdx = filepath.Join(outs.dir, "prev.idx")
+		if err := b.Finish(h.Kind, prevIdx); err != nil {
+			return err
+		}
 	}
 	w, err := outs.create(filepath.Join(outs.dir, "delta.jsonl"))
 	if err != nil {
-		return &exchange.Transient{Err: err}
+		return err
 	}
-	d, err := feed.NewDelta(h.Kind, prev, w)
+	st, err := feed.DeltaFromIndexes(h.Kind, prevIdx, snapIdx, outs.files[h.base()+".jsonl"], count, w)
 	if err != nil {
-		return &exchange.Transient{Err: fmt.Errorf("reading the last published snapshot: %w", err)}
+		return err
 	}
-	outs.delta = d
-	outs.hadPrev = prev != nil
-	*writers = append(*writers, d)
-	return nil
+	outs.deltaStats, outs.hadPrev = st, true
+	return w.Sync()
 }
+
+// refusal turns bad input found while producing into a quarantine outcome.
+func refusal(err error) (exchange.Outcome, bool) {
+	var bad *BadInput
+	var dup *feed.DuplicateKeyError
+	switch {
+	case err == nil:
+		return exchange.Outcome{}, false
+	case errors.As(err, &bad):
+		return exchange.Outcome{Disposition: ledger.OutcomeFailed, Summary: "export refused; the feed is unchanged",
+			Problems: bad.Problems, Advice: bad.Advice}, true
+	case errors.As(err, &dup):
+		return exchange.Outcome{Disposition: ledger.OutcomeFailed, Summary: "export refused; the feed is unchanged",
+			Problems: []string{fmt.Sprintf("The export holds %s twice; Globe's codes are unique, so the export is damaged or two exports were joined.", describeFields(dup.Fields))},
+			Advice:   "Export again from Globe and put the new file in the drop folder; the published feed is unchanged."}, true
+	case errors.Is(err, feed.ErrUnknownColumn):
+		return exchange.Outcome{Disposition: ledger.OutcomeFailed, Summary: "export refused; the feed is unchanged",
+			Problems: []string{err.Error()},
+			Advice:   "The export holds a language, attribute or warehouse that the configuration does not list; add it to the exchange's feed: block (or remove the list to learn columns from the data) and put the file back."}, true
+	}
+	return exchange.Outcome{}, false
+}
+
+// indexedJSONL writes a snapshot's lines and indexes them as they go.
+type indexedJSONL struct {
+	w       *bufio.Writer
+	builder *feed.IndexBuilder
+	buf     []byte
+}
+
+func newIndexedJSONL(w io.Writer, b *feed.IndexBuilder) *indexedJSONL {
+	return &indexedJSONL{w: bufio.NewWriterSize(w, 256<<10), builder: b, buf: make([]byte, 0, 2048)}
+}
+
+func (j *indexedJSONL) Write(rec feed.Record) error {
+	j.buf = rec.AppendJSON(j.buf[:0])
+	if err := j.builder.Add(rec, j.buf); err != nil {
+		return err
+	}
+	j.buf = append(j.buf, '\n')
+	_, err := j.w.Write(j.buf)
+	return err
+}
+
+func (j *indexedJSONL) Close() error { return j.w.Flush() }
 
 func (h *Feed) publish(ctx context.Context, job *exchange.Job, outs *outputs, now time.Time) ([]string, error) {
 	var names []string
@@ -375,7 +463,7 @@ func (h *Feed) publish(ctx context.Context, job *exchange.Job, outs *outputs, no
 		}
 		names = append(names, name)
 	}
-	st := outs.delta.Stats()
+	st := outs.deltaStats
 	if outs.hadPrev && st.Upserts+st.Deletes > 0 {
 		// Two exports in one second get -2, -3, … so no delta is lost.
 		stamp := now.UTC().Format("20060102T150405")
@@ -401,15 +489,23 @@ func (h *Feed) publish(ctx context.Context, job *exchange.Job, outs *outputs, no
 // put publishes a local file under name in the target and keeps a copy in
 // archive/sent.
 func (h *Feed) put(ctx context.Context, job *exchange.Job, path, name string, replace bool, now time.Time) error {
-	tmp, err := h.Target.Stage(ctx, name, job.Input.ID, func(w io.Writer) error {
-		f, err := os.Open(path)
-		if err != nil {
+	var tmp string
+	var err error
+	if fs, ok := h.Target.(interface {
+		StageFile(ctx context.Context, name, key, path string) (string, error)
+	}); ok {
+		tmp, err = fs.StageFile(ctx, name, job.Input.ID, path)
+	} else {
+		tmp, err = h.Target.Stage(ctx, name, job.Input.ID, func(w io.Writer) error {
+			f, err := os.Open(path)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			_, err = io.Copy(w, f)
 			return err
-		}
-		defer f.Close()
-		_, err = io.Copy(w, f)
-		return err
-	})
+		})
+	}
 	if err != nil {
 		return err
 	}
@@ -433,14 +529,14 @@ func (h *Feed) put(ctx context.Context, job *exchange.Job, path, name string, re
 
 // outputs are the files of one run in the work folder.
 type outputs struct {
-	dir     string
-	base    string
-	kind    feed.Kind
-	files   map[string]string // output name → path
-	open    []*os.File
-	closers []io.Closer
-	delta   *feed.Delta
-	hadPrev bool
+	dir        string
+	base       string
+	kind       feed.Kind
+	files      map[string]string // output name → path
+	open       []*os.File
+	closers    []io.Closer
+	deltaStats feed.DeltaStats
+	hadPrev    bool
 }
 
 func (o *outputs) create(path string) (*os.File, error) {

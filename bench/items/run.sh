@@ -58,13 +58,13 @@ exchanges:
   - name: catalogue
     kind: items
     administration: "500"
-    source: {dir: $g/drop, stable_for: 0s, max_size: 8GB}
+    source: {dir: $g/drop, stable_for: 1ms, max_size: 8GB}
     target: {dir: $g/feed}
     feed:
       languages: {1: nl, 2: de, 3: fr, 4: en}
       attributes:
-        - {field: text, number: 1, label: brand}
-        - {field: yesno, number: 1, label: webshop}
+        - {field: text, number: 1, name: brand}
+        - {field: yesno, number: 1, name: webshop}
 YAML
   if "$bin/globex" check -c "$g/globex.yaml" > "$g/check.log" 2>&1; then
     ln "$work/items.xml" "$g/drop/items.xml" 2>/dev/null || cp "$work/items.xml" "$g/drop/items.xml"

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"syscall"
 
 	"globex/internal/app"
@@ -120,6 +121,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return app.ExitRuntime
 	}
 	defer a.Close()
+	// GLOBEX_CPUPROFILE=FILE writes a CPU profile of this run (for
+	// docs/BENCHMARKS.md and for support cases).
+	if pf := os.Getenv("GLOBEX_CPUPROFILE"); pf != "" {
+		if f, err := os.Create(pf); err == nil {
+			if pprof.StartCPUProfile(f) == nil {
+				defer func() { pprof.StopCPUProfile(); f.Close() }()
+			}
+		}
+	}
 	if cmd == "run" {
 		log.Info().Str("version", versionString()).Str("config", cfg.Path).Msg("globex started")
 		if err := a.Run(ctx); err != nil {

@@ -208,3 +208,33 @@ func TestSeveralAdministrationsInOneFeed(t *testing.T) {
 		t.Fatalf("after a new export of 500: %s", got)
 	}
 }
+
+func TestDuplicateItemCodeRefusesExport(t *testing.T) {
+	w := newWorkspace(t, "")
+	os.WriteFile(w.cfg, []byte(feedsConfig), 0o644)
+	for _, d := range []string{"in/items", "in/prices", "in/accounts", "feed"} {
+		os.MkdirAll(filepath.Join(w.dir, d), 0o755)
+	}
+	full, _ := os.ReadFile(filepath.Join(samplesDir(), "items-500.xml"))
+	s := string(full)
+	first := s[strings.Index(s, "<Item "):]
+	item := first[:strings.Index(first, "</Item>")+len("</Item>")]
+	dup := strings.Replace(s, item, item+"\n"+item, 1)
+	os.WriteFile(filepath.Join(w.dir, "in/items/items-dup.xml"), []byte(dup), 0o644)
+	if code := w.once(); code != ExitQuarantined {
+		t.Fatalf("once = %d", code)
+	}
+	if _, err := os.Stat(filepath.Join(w.dir, "feed", "catalogue.jsonl")); err == nil {
+		t.Fatal("a feed was published from an export with a duplicate code")
+	}
+	var txt string
+	for _, f := range w.files("archive/catalogue/failed") {
+		if strings.HasSuffix(f, ".error.txt") {
+			b, _ := os.ReadFile(filepath.Join(w.dir, f))
+			txt += string(b)
+		}
+	}
+	if !strings.Contains(txt, "twice") || !strings.Contains(txt, "BT-M8X40") {
+		t.Fatalf("reason: %s", txt)
+	}
+}

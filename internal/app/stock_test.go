@@ -176,3 +176,24 @@ func TestStockSubtractsOrdersSentAfterMeasuring(t *testing.T) {
 		t.Fatalf("the order sent after the measuring time was not subtracted: %v", snap)
 	}
 }
+
+// An older export sent again after a newer one is published again: only an
+// export identical to the one the feed shows is a duplicate.
+func TestOlderExportAgainIsPublished(t *testing.T) {
+	w := stockWorkspace(t, "")
+	drop := filepath.Join(w.dir, "stockdrop")
+	a := stockCSV(map[string]string{"ART-001": "1,000"}, "27-11-2026 06:00")
+	b := stockCSV(map[string]string{"ART-001": "2,000"}, "27-11-2026 07:00")
+	for i, content := range []string{a, b, a} {
+		os.WriteFile(filepath.Join(drop, fmt.Sprintf("v%d.csv", i)), []byte(content), 0o644)
+		if code := w.once(); code != ExitOK {
+			t.Fatalf("run %d: once = %d", i, code)
+		}
+	}
+	if snap := readJSONL(t, filepath.Join(w.dir, "feed", "stock.jsonl")); snap[0]["on_hand"] != "1" {
+		t.Fatalf("the re-sent older export was not published: %v", snap)
+	}
+	if d := w.files("archive/stock/duplicates"); len(d) != 0 {
+		t.Fatalf("duplicates: %v", d)
+	}
+}

@@ -121,7 +121,8 @@ func (o *jsonObj) strMapOmit(n string, m map[string]string) {
 	}
 	o.name(n)
 	o.b = append(o.b, '{')
-	for i, k := range sortedKeys(m) {
+	var arr [8]string
+	for i, k := range sortedKeysInto(arr[:0], m) {
 		if i > 0 {
 			o.b = append(o.b, ',')
 		}
@@ -136,11 +137,26 @@ func (o *jsonObj) close() []byte { return append(o.b, '}') }
 
 // sortedKeys returns the keys of m in encoding/json order (byte-wise).
 func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
+	return sortedKeysInto(make([]string, 0, len(m)), m)
+}
+
+// sortedKeysInto is sortedKeys appending to buf: the maps of a record hold a
+// handful of keys, so a caller's stack array and an insertion sort avoid the
+// allocation and the generic sort per record.
+func sortedKeysInto[V any](buf []string, m map[string]V) []string {
+	keys := buf[:0]
 	for k := range m {
 		keys = append(keys, k)
 	}
-	slices.Sort(keys)
+	if len(keys) > 16 {
+		slices.Sort(keys)
+		return keys
+	}
+	for i := 1; i < len(keys); i++ {
+		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
 	return keys
 }
 
