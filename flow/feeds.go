@@ -44,13 +44,23 @@ type Sink interface {
 	Emit(rec feed.Record) error
 }
 
+// ParallelSink is a Sink whose records go unchanged to several writers: a
+// producer that can (stock) writes to each in its own goroutine. Writers
+// returns nil when records must go through Emit.
+type ParallelSink interface {
+	Sink
+	Writers() []feed.Writer
+}
+
 type funcSink struct {
-	begin func(*feed.Columns) error
-	emit  func(feed.Record) error
+	begin   func(*feed.Columns) error
+	emit    func(feed.Record) error
+	writers func() []feed.Writer
 }
 
 func (f funcSink) Begin(c *feed.Columns) error { return f.begin(c) }
 func (f funcSink) Emit(r feed.Record) error    { return f.emit(r) }
+func (f funcSink) Writers() []feed.Writer      { return f.writers() }
 
 // Feed turns Globe exports into the feed files of CONTRACT §5 in the target:
 // a full snapshot (`<base>.jsonl`, `.csv`, optional `.xlsx`) replaced
@@ -153,7 +163,13 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 		}
 		return nil
 	}
-	summary, err := h.Producer.Produce(ctx, job.Path, job.Input.Name, admin, funcSink{begin, emit})
+	parallel := func() []feed.Writer {
+		if learn {
+			return nil
+		}
+		return writers
+	}
+	summary, err := h.Producer.Produce(ctx, job.Path, job.Input.Name, admin, funcSink{begin, emit, parallel})
 	if err == nil {
 		err = fanout(writers).Close()
 	}

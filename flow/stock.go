@@ -62,7 +62,12 @@ func (p *Stock) Produce(ctx context.Context, path, name, admin string, sink Sink
 	if err := sink.Begin(&cols); err != nil {
 		return "", err
 	}
-	err = res.Each(rules, func(rec *feed.Stock) error { return sink.Emit(rec) })
+	if ps, ok := sink.(ParallelSink); ok && ps.Writers() != nil {
+		// one pass per writer, in parallel (JSONL with its index, CSV, …)
+		err = res.WriteTo(rules, ps.Writers()...)
+	} else {
+		err = res.Each(rules, func(rec *feed.Stock) error { return sink.Emit(rec) })
+	}
 	if err != nil {
 		return "", err
 	}

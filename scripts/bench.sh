@@ -18,6 +18,10 @@ if [ "$what" = sftp ] || [ "$what" = all ]; then
   echo; echo "== SFTP: 300 MB download, globex (pkg/sftp) against OpenSSH's sftp client, same server"
   GLOBEX_SFTP_BENCH_MB=${SFTP_MB:-300} go test -count=1 -run TestThroughputVsOpenSSH -v ./exchange/sftpfs/ | grep -E 'MiB/s|ratio|FAIL'
 fi
+if [ "$what" = items ] || [ "$what" = all ]; then
+  echo; echo "== Globe exports to feeds: globex against xsltproc and Python lxml (bench/items/run.sh)"
+  bench/items/run.sh
+fi
 if [ "$what" = go ] || [ "$what" = all ]; then
   echo; echo "== Go benchmarks"
   go test -run '^$' -bench . -benchmem -count 1 ./mapping/order/ ./mapping/globexml/ ./internal/decimal/ 2>/dev/null | grep -E '^(Benchmark|ok)'

@@ -26,7 +26,7 @@ go build -trimpath -o "$bin/" ./bench/peerbench ./bench/items/gen ./bench/items/
 go build -trimpath -o "$bin/globex" ./cmd/globex 2>/dev/null || true
 
 if [ -n "$SIZE" ]; then gen_args=(-size "$SIZE"); else gen_args=(-items "$ITEMS"); fi
-"$bin/gen" "${gen_args[@]}" -o "$work/items.xml" -stock-rows "$STOCK_ROWS" -stock "$work/stock.csv"
+"$bin/gen" "${gen_args[@]}" -o "$work/items.xml" -varied "$work/items-1pct.xml" -vary-every 100 -stock-rows "$STOCK_ROWS" -stock "$work/stock.csv"
 bytes=$(stat -c %s "$work/items.xml")
 
 results=$work/results.txt
@@ -71,6 +71,11 @@ YAML
     if "$bin/peerbench" -label globex-once -o "$results" -- "$bin/globex" once -c "$g/globex.yaml" > "$g/once.log" 2>&1 &&
        [ -s "$g/feed/catalogue.jsonl" ]; then
       echo "  globex-once: $(tail -1 "$results")"
+      # the same export with 1% of the items changed: a delta run
+      ln "$work/items-1pct.xml" "$g/drop/items-1pct.xml" 2>/dev/null || cp "$work/items-1pct.xml" "$g/drop/items-1pct.xml"
+      if "$bin/peerbench" -label globex-delta -o "$results" -- "$bin/globex" once -c "$g/globex.yaml" > "$g/delta.log" 2>&1; then
+        echo "  globex-delta: $(tail -1 "$results") ($(cat "$g"/feed/catalogue-delta-*.jsonl | wc -l) delta lines)"
+      fi
     else
       echo "  globex-once: did not produce feed/catalogue.jsonl: $(tail -3 "$g/once.log" | head -c 400)"
       grep -q 'label=globex-once' "$results" && sed -i '$d' "$results"
@@ -81,6 +86,30 @@ YAML
 fi
 
 bench encoding/xml "$work/stdxml" "$bin/stdxml" "$work/items.xml"
+
+# the stock feed: globex once with a stock exchange on the generated CSV
+if [ "$STOCK_ROWS" -gt 0 ] && [ -x "$bin/globex" ]; then
+  s=$work/stockrun
+  mkdir -p "$s/drop" "$s/feed"
+  cat > "$s/globex.yaml" <<YAML
+state_dir: $s/state
+archive_dir: $s/archive
+exchanges:
+  - name: stock
+    kind: stock
+    administration: "500"
+    source: {dir: $s/drop, stable_for: 1ms, max_size: 8GB}
+    target: {dir: $s/feed}
+    feed: {low_stock_threshold: "10"}
+YAML
+  ln "$work/stock.csv" "$s/drop/stock.csv" 2>/dev/null || cp "$work/stock.csv" "$s/drop/stock.csv"
+  stockres=$work/stock-results.txt
+  if "$bin/peerbench" -label globex-stock -o "$stockres" -- "$bin/globex" once -c "$s/globex.yaml" > "$s/once.log" 2>&1 && [ -s "$s/feed/stock.jsonl" ]; then
+    echo "  globex-stock ($STOCK_ROWS rows to stock.jsonl + stock.csv): $(tail -1 "$stockres") ($(wc -l < "$s/feed/stock.jsonl") items)"
+  else
+    echo "  globex-stock: FAILED: $(tail -3 "$s/once.log" | head -c 400)"
+  fi
+fi
 
 py=""
 for p in python3 /usr/bin/python3; do

@@ -30,11 +30,60 @@ func main() {
 	seed := flag.Int64("seed", 1, "random seed (the same seed gives the same bytes)")
 	stockRows := flag.Int("stock-rows", 0, "rows of the stock CSV (0: no stock CSV)")
 	stockOut := flag.String("stock", "stock.csv", "stock CSV to write")
+	varied := flag.String("varied", "", "also write this copy of the items export with every -vary-every'th item's sales price changed (for delta runs)")
+	every := flag.Int("vary-every", 100, "with -varied: change one item in this many (100 = 1%)")
 	flag.Parse()
 	if err := run(*items, *size, *out, *seed, *stockRows, *stockOut); err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
+	if *varied != "" {
+		if err := vary(*out, *varied, *every); err != nil {
+			fmt.Fprintln(os.Stderr, "gen:", err)
+			os.Exit(1)
+		}
+	}
+}
+
+// vary copies the export in to out, changing the sales price of every
+// every'th item.
+func vary(in, out string, every int) error {
+	f, err := os.Open(in)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	changed := 0
+	n, err := writeFile(out, func(w io.Writer) error {
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
+		item, inSales, done := -1, false, false
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case strings.Contains(line, "<Item "):
+				item++
+				done = false
+			case strings.Contains(line, "<Sales>"):
+				inSales = true
+			case strings.Contains(line, "</Sales>"):
+				inSales = false
+			case inSales && !done && item%every == 0 && strings.Contains(line, "<Value>"):
+				line = "          <Value>999.99</Value>"
+				done = true
+				changed++
+			}
+			if _, err := io.WriteString(w, line+"\n"); err != nil {
+				return err
+			}
+		}
+		return sc.Err()
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("varied export %s: %d items changed, %d bytes\n", out, changed, n)
+	return nil
 }
 
 func run(items int, size, out string, seed int64, stockRows int, stockOut string) error {
