@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -35,7 +36,12 @@ type LocalSource struct {
 	wake    chan struct{}
 	hints   chan Hint
 	done    chan struct{}
+	lost    atomic.Bool
+	warned  map[string]bool
 }
+
+// HintsLost reports whether events were dropped since the last call.
+func (s *LocalSource) HintsLost() bool { return s.lost.Swap(false) }
 
 // NewLocalSource prepares a folder source; watch starts fsnotify.
 func NewLocalSource(dir string, f Filter, instance, exchange string, watch bool, log zerolog.Logger) (*LocalSource, error) {
@@ -88,6 +94,7 @@ func (s *LocalSource) watch() {
 				select {
 				case s.hints <- h:
 				default: // hints are an optimisation; the scan still finds the file
+					s.lost.Store(true)
 				}
 			}
 			s.signal()
@@ -97,6 +104,7 @@ func (s *LocalSource) watch() {
 			}
 			// An overflow or any watcher error: a scan finds what was missed.
 			s.Log.Warn().Err(err).Str("dir", s.Dir).Msg("file event queue trouble; rescanning")
+			s.lost.Store(true)
 			s.signal()
 		}
 	}
@@ -133,6 +141,16 @@ func (s *LocalSource) Scan(ctx context.Context) ([]Entry, error) {
 	out := make([]Entry, 0, len(ents))
 	for _, d := range ents {
 		if !d.Type().IsRegular() || !s.Filter.Match(d.Name()) {
+			continue
+		}
+		if !fsx.ValidBaseName(d.Name()) {
+			if s.warned == nil {
+				s.warned = map[string]bool{}
+			}
+			if !s.warned[d.Name()] {
+				s.warned[d.Name()] = true
+				s.Log.Warn().Str("file", d.Name()).Str("dir", s.Dir).Msg("ignored: the name holds a path separator; rename the file")
+			}
 			continue
 		}
 		info, err := d.Info()

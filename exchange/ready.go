@@ -142,6 +142,15 @@ func (r *Readiness) Update(entries []Entry, markers map[string]bool, now time.Ti
 	return ready, next
 }
 
+// ForgetHints drops every event hint, so all files wait for their size and
+// time to hold still (used when events were lost).
+func (r *Readiness) ForgetHints() {
+	for _, o := range r.seen {
+		o.created = time.Time{}
+		o.written = true
+	}
+}
+
 // Forget drops what is known about name (after it was claimed).
 func (r *Readiness) Forget(name string) { delete(r.seen, name) }
 

@@ -27,7 +27,11 @@ type Job struct {
 	Input    *ledger.Input
 	Path     string // local file with the content
 	Log      zerolog.Logger
-	// SHA256 returns the input's checksum (hex), waiting for it if needed.
+	// Open returns the content. Reading it to the end through Open also
+	// computes the checksum, so the file is read once.
+	Open func() (io.ReadCloser, error)
+	// SHA256 returns the input's checksum (hex), reading the file if no
+	// Open read it whole.
 	SHA256 func() (string, error)
 
 	turn *turn
@@ -76,6 +80,8 @@ type Runner struct {
 	Stat func(name string) (int64, time.Time, bool)
 	// Markers lists done-markers when a done suffix is configured.
 	Markers func() map[string]bool
+	// HintsLost reports (and resets) whether file events were dropped.
+	HintsLost func() bool
 
 	// Workers is how many files are handled at once (default 1).
 	Workers int
@@ -84,6 +90,9 @@ type Runner struct {
 	stats    Stats
 	deferred map[string]string
 	retry    []*Claimed
+	// needRecover asks the next cycle to look for this instance's claims
+	// again (a failed recovery, or a claim whose download failed).
+	needRecover bool
 }
 
 // commit writes in (and the handler's records) durably.
@@ -123,6 +132,7 @@ func newID() string {
 // archive move or source clean-up was interrupted are finished, and claimed
 // files left behind are queued for processing.
 func (r *Runner) Recover(ctx context.Context) error {
+	r.needRecover = true // until it succeeds
 	var unfinished []*ledger.Input
 	err := r.Ledger.Inputs(r.Exchange, func(in *ledger.Input) error {
 		if in.State == ledger.StateArchiving {
@@ -155,10 +165,21 @@ func (r *Runner) Recover(ctx context.Context) error {
 	if err := r.Flush(); err != nil {
 		return err
 	}
-	if len(claimed) > 0 {
-		r.Log.Info().Int("files", len(claimed)).Msg("resuming files claimed before a restart")
+	queued := map[string]bool{}
+	for _, c := range r.retry {
+		queued[c.ID] = true
 	}
-	r.retry = append(r.retry, claimed...)
+	n := 0
+	for _, c := range claimed {
+		if !queued[c.ID] {
+			r.retry = append(r.retry, c)
+			n++
+		}
+	}
+	if n > 0 {
+		r.Log.Info().Int("files", n).Msg("resuming claimed files")
+	}
+	r.needRecover = false
 	return nil
 }
 
@@ -168,6 +189,11 @@ func (r *Runner) Recover(ctx context.Context) error {
 func (r *Runner) Cycle(ctx context.Context) (time.Time, error) {
 	if r.deferred == nil {
 		r.deferred = map[string]string{}
+	}
+	if r.needRecover {
+		if err := r.Recover(ctx); err != nil {
+			return time.Time{}, err
+		}
 	}
 	for len(r.retry) > 0 {
 		if ctx.Err() != nil {
@@ -186,6 +212,11 @@ func (r *Runner) Cycle(ctx context.Context) (time.Time, error) {
 	var markers map[string]bool
 	if r.Markers != nil {
 		markers = r.Markers()
+	}
+	if r.HintsLost != nil && r.HintsLost() {
+		// Some events were dropped: a file's writes may be among them, so
+		// no file may pass as "renamed in" on the strength of its events.
+		r.Ready.ForgetHints()
 	}
 	now := time.Now()
 	ready, next := r.Ready.Update(entries, markers, now)
@@ -210,9 +241,10 @@ func (r *Runner) Cycle(ctx context.Context) (time.Time, error) {
 	}
 	defer r.Flush()
 	var pool *pool
+	var claimErr error
 	for _, e := range ready {
 		if ctx.Err() != nil {
-			return next, nil
+			break // stop taking files; the ones in hand are finished below
 		}
 		delete(r.deferred, e.Name)
 		id := newID()
@@ -226,9 +258,13 @@ func (r *Runner) Cycle(ctx context.Context) (time.Time, error) {
 					r.Log.Warn().Str("file", e.Name).Str("why", why).Msg("deferred")
 				}
 				next = earliest(next, now.Add(r.Ready.StableFor))
+				// A remote claim may have moved the file already: look for
+				// it among this instance's claims on the next round.
+				r.needRecover = true
 				continue
 			}
-			return next, err
+			claimErr = err
+			break
 		}
 		r.Ready.Forget(e.Name)
 		if c == nil {
@@ -248,7 +284,7 @@ func (r *Runner) Cycle(ctx context.Context) (time.Time, error) {
 			return next, err
 		}
 	}
-	return next, nil
+	return next, claimErr
 }
 
 // pool runs claimed files on Workers goroutines. Files are handed out in
@@ -292,9 +328,11 @@ func (r *Runner) startPool() *pool {
 func (p *pool) submit(c *Claimed) bool {
 	p.mu.Lock()
 	failed := p.err != nil
-	p.mu.Unlock()
 	if failed {
 		p.r.retry = append(p.r.retry, c)
+	}
+	p.mu.Unlock()
+	if failed {
 		return false
 	}
 	p.count++
@@ -324,9 +362,10 @@ func (r *Runner) process(ctx context.Context, c *Claimed) error {
 		if err != nil {
 			return &Transient{Err: fmt.Errorf("reading claimed file %s: %w", c.Path, err)}
 		}
-		// The checksum is computed beside the handler's work (a large export
-		// is read twice at once instead of one after the other).
-		sha := hashAsync(c.Path)
+		// The checksum is computed while the handler reads the content
+		// (one read of a large export, not two).
+		ch := &contentHash{path: c.Path}
+		sha := ch.Sum
 		if !ok {
 			in = &ledger.Input{ID: c.ID, Exchange: r.Exchange, Name: c.Name, Size: st.Size(),
 				State: ledger.StateReceived, ClaimedAt: time.Now().UTC()}
@@ -335,7 +374,7 @@ func (r *Runner) process(ctx context.Context, c *Claimed) error {
 			r.Ledger.Lazy(in)
 			crashpoint.Hit("received")
 		}
-		out, err := r.handle(ctx, in, c, log, sha)
+		out, err := r.handle(ctx, in, c, log, ch)
 		if err == nil {
 			in.SHA256, err = sha()
 			if err != nil {
@@ -403,7 +442,7 @@ func (r *Runner) finish(ctx context.Context, c *Claimed, in *ledger.Input) error
 
 // handle runs the handler, turning a size violation or a panic into a
 // quarantine instead of a crash.
-func (r *Runner) handle(ctx context.Context, in *ledger.Input, c *Claimed, log zerolog.Logger, sha func() (string, error)) (out Outcome, err error) {
+func (r *Runner) handle(ctx context.Context, in *ledger.Input, c *Claimed, log zerolog.Logger, ch *contentHash) (out Outcome, err error) {
 	if r.MaxSize > 0 && in.Size > r.MaxSize {
 		return Outcome{Disposition: ledger.OutcomeFailed, Summary: "too large",
 			Problems: []string{fmt.Sprintf("The file is %s, more than the limit of %s for this exchange.", humanSize(in.Size), humanSize(r.MaxSize))},
@@ -418,7 +457,7 @@ func (r *Runner) handle(ctx context.Context, in *ledger.Input, c *Claimed, log z
 			err = nil
 		}
 	}()
-	job := &Job{Exchange: r.Exchange, Input: in, Path: c.Path, Log: log, SHA256: sha, turn: turnFrom(ctx)}
+	job := &Job{Exchange: r.Exchange, Input: in, Path: c.Path, Log: log, SHA256: ch.Sum, Open: ch.Open, turn: turnFrom(ctx)}
 	defer job.endTurn()
 	return r.Handler.Handle(ctx, job)
 }
@@ -467,24 +506,6 @@ func firstN(s []string, n int) []string {
 		return s[:n]
 	}
 	return s
-}
-
-// hashAsync starts hashing path and returns a function that waits for the
-// result (any number of calls).
-func hashAsync(path string) func() (string, error) {
-	type result struct {
-		sum string
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		_, sum, err := hashFile(path)
-		ch <- result{sum, err}
-	}()
-	return sync.OnceValues(func() (string, error) {
-		r := <-ch
-		return r.sum, r.err
-	})
 }
 
 func hashFile(path string) (int64, string, error) {

@@ -30,12 +30,12 @@ func (b *BadInput) Error() string { return strings.Join(b.Problems, "; ") }
 
 // Producer streams the feed records of one input export.
 type Producer interface {
-	// Produce reads the export at path and hands every record, all with
+	// Produce reads the export from in and hands every record, all with
 	// administration admin, to sink: first sink.Begin with the CSV map
 	// columns when they are known before the first record (nil: they are
 	// learned from the data), then sink.Emit per record. Bad input is a
 	// *BadInput; any other error is an environment problem.
-	Produce(ctx context.Context, path, name, admin string, sink Sink) (summary string, err error)
+	Produce(ctx context.Context, in io.Reader, name, admin string, sink Sink) (summary string, err error)
 }
 
 // Sink receives the records of a Producer.
@@ -119,6 +119,12 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 	}
 	work := filepath.Join(h.StateDir, "work")
 	partsDir := filepath.Join(h.StateDir, "parts")
+	// Work files are hard-linked into the target and the archive once
+	// published: a leftover of an interrupted run must be unlinked, never
+	// truncated in place.
+	if err := os.RemoveAll(work); err != nil {
+		return exchange.Outcome{}, &exchange.Transient{Err: err}
+	}
 	for _, d := range []string{work, partsDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return exchange.Outcome{}, &exchange.Transient{Err: err}
@@ -169,7 +175,16 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 		}
 		return writers
 	}
-	summary, err := h.Producer.Produce(ctx, job.Path, job.Input.Name, admin, funcSink{begin, emit, parallel})
+	content, err := job.Open()
+	if err != nil {
+		return exchange.Outcome{}, &exchange.Transient{Err: err}
+	}
+	summary, err := h.Producer.Produce(ctx, content, job.Input.Name, admin, funcSink{begin, emit, parallel})
+	if err == nil {
+		// read to the end, so the checksum is complete without a second read
+		_, err = io.Copy(io.Discard, content)
+	}
+	content.Close()
 	if err == nil {
 		err = fanout(writers).Close()
 	}
@@ -270,13 +285,15 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 		return exchange.Outcome{}, &exchange.Transient{Err: err}
 	}
 	lastSum := filepath.Join(h.StateDir, "last-"+fsx.SafeName(admin, 60)+".sha256")
-	if b, err := os.ReadFile(lastSum); err == nil && strings.TrimSpace(string(b)) == sum {
-		prev, ok, _ := h.Ledger.ProcessedWithSHA(h.Exchange, sum)
-		what := "the last export published"
-		if ok && prev.ID != job.Input.ID {
-			what = fmt.Sprintf("%s, published on %s", prev.Name, prev.UpdatedAt.Local().Format("2006-01-02 15:04:05"))
-		}
-		if !ok || prev.ID != job.Input.ID {
+	// last-<admin>.sha256 holds "<checksum> <input id>" of the export the
+	// feed shows; the same input resumed after a crash is not a duplicate.
+	if b, err := os.ReadFile(lastSum); err == nil {
+		lastSHA, lastID, _ := strings.Cut(strings.TrimSpace(string(b)), " ")
+		if lastSHA == sum && lastID != job.Input.ID {
+			what := "the last export published"
+			if prev, ok, _ := h.Ledger.ProcessedWithSHA(h.Exchange, sum); ok {
+				what = fmt.Sprintf("%s, published on %s", prev.Name, prev.UpdatedAt.Local().Format("2006-01-02 15:04:05"))
+			}
 			return exchange.Outcome{Disposition: ledger.OutcomeDuplicate, Summary: "identical to the export the feed already shows",
 				Problems: []string{fmt.Sprintf("This export is byte for byte the same as %s; the feed already shows it.", what)},
 				Advice:   "Nothing to do."}, nil
@@ -302,7 +319,14 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 	if err := os.Rename(snapIdx, indexPath(h.StateDir)); err != nil {
 		return exchange.Outcome{}, &exchange.Transient{Err: err}
 	}
-	if err := fsx.WriteFile(lastSum, 0o644, true, func(w io.Writer) error { _, err := io.WriteString(w, sum); return err }); err != nil {
+	// What a producer left for other exchanges (the items lookup for
+	// prices) becomes visible only with the feed it belongs to.
+	if _, err := os.Stat(filepath.Join(work, "lookup.tsv")); err == nil {
+		if err := os.Rename(filepath.Join(work, "lookup.tsv"), LookupPath(h.StateDir, admin)); err != nil {
+			return exchange.Outcome{}, &exchange.Transient{Err: err}
+		}
+	}
+	if err := fsx.WriteFile(lastSum, 0o644, true, func(w io.Writer) error { _, err := io.WriteString(w, sum+" "+job.Input.ID); return err }); err != nil {
 		return exchange.Outcome{}, &exchange.Transient{Err: err}
 	}
 	meta, _ := json.Marshal(PublishedMeta{Input: job.Input.Name, At: now.UTC()})
@@ -559,7 +583,9 @@ func (o *outputs) create(path string) (*os.File, error) {
 	if o.files == nil {
 		o.files = map[string]string{}
 	}
-	f, err := os.Create(path)
+	// O_EXCL: never write into an existing (possibly published) file.
+	_ = os.Remove(path)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return nil, err
 	}

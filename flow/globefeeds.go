@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -52,10 +53,12 @@ func countReasons(m map[string]int) string {
 	return "left out: " + strings.Join(parts, ", ")
 }
 
-// LookupPath is where an items exchange keeps what a prices exchange needs
-// from the items export: cost and sales prices per item, and the code of
-// every item group number.
-func LookupPath(stateDir string) string { return filepath.Join(stateDir, "lookup.tsv") }
+// LookupPath is where an items exchange keeps, per administration, what a
+// prices exchange needs from the items export: cost and sales prices per
+// item, and the code of every item group number.
+func LookupPath(stateDir, admin string) string {
+	return filepath.Join(stateDir, "lookup-"+fsx.SafeName(admin, 60)+".tsv")
+}
 
 // Items produces the catalogue from Globe Items exports.
 type Items struct {
@@ -65,12 +68,7 @@ type Items struct {
 }
 
 // Produce implements Producer.
-func (p *Items) Produce(ctx context.Context, path, name, admin string, sink Sink) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
+func (p *Items) Produce(ctx context.Context, f io.Reader, name, admin string, sink Sink) (string, error) {
 	opt := p.Options
 	opt.Administration = admin
 	// With the languages (and attribute names) configured, the CSV columns
@@ -104,11 +102,13 @@ func (p *Items) Produce(ctx context.Context, path, name, admin string, sink Sink
 	if err := sink.Begin(cols); err != nil {
 		return "", err
 	}
-	// the lookup for prices, streamed beside the feed
-	if err := os.MkdirAll(p.StateDir, 0o755); err != nil {
+	// the lookup for prices, streamed beside the feed into the work folder;
+	// the feed handler publishes it together with the feed
+	work := filepath.Join(p.StateDir, "work")
+	if err := os.MkdirAll(work, 0o755); err != nil {
 		return "", err
 	}
-	lk, err := os.CreateTemp(p.StateDir, ".lookup-*")
+	lk, err := os.CreateTemp(work, ".lookup-*")
 	if err != nil {
 		return "", err
 	}
@@ -151,7 +151,7 @@ func (p *Items) Produce(ctx context.Context, path, name, admin string, sink Sink
 		return "", err
 	}
 	lk.Close()
-	if err := fsx.Publish(lk.Name(), LookupPath(p.StateDir), true); err != nil {
+	if err := fsx.Publish(lk.Name(), filepath.Join(work, "lookup.tsv"), true); err != nil {
 		return "", err
 	}
 	return countReasons(left), nil
@@ -168,17 +168,18 @@ func optDec(ok bool, d decimal.Dec) string {
 type Prices struct {
 	Options  pricing.Options
 	Encoding string
-	// Lookup is the lookup file of the items exchange (optional): costs for
-	// markups, sales prices for lines without a value, item group codes.
-	Lookup string
+	// ItemsState is the state folder of the items exchange (optional): its
+	// lookup gives costs for markups, sales prices for lines without a
+	// value, and item group codes, per administration.
+	ItemsState string
 }
 
-func (p *Prices) loadLookup() (cost, sales map[string]decimal.Dec, groups map[string]string, err error) {
+func (p *Prices) loadLookup(admin string) (cost, sales map[string]decimal.Dec, groups map[string]string, err error) {
 	cost, sales, groups = map[string]decimal.Dec{}, map[string]decimal.Dec{}, map[string]string{}
-	if p.Lookup == "" {
+	if p.ItemsState == "" {
 		return
 	}
-	f, err := os.Open(p.Lookup)
+	f, err := os.Open(LookupPath(p.ItemsState, admin))
 	if errors.Is(err, os.ErrNotExist) {
 		return cost, sales, groups, nil
 	}
@@ -205,22 +206,17 @@ func (p *Prices) loadLookup() (cost, sales map[string]decimal.Dec, groups map[st
 }
 
 // Produce implements Producer.
-func (p *Prices) Produce(ctx context.Context, path, name, admin string, sink Sink) (string, error) {
-	f, err := os.Open(path)
+func (p *Prices) Produce(ctx context.Context, f io.Reader, name, admin string, sink Sink) (string, error) {
+	cost, sales, groups, err := p.loadLookup(admin)
 	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	cost, sales, groups, err := p.loadLookup()
-	if err != nil {
-		return "", fmt.Errorf("reading the items lookup %s: %w", p.Lookup, err)
+		return "", fmt.Errorf("reading the items lookup of administration %s: %w", admin, err)
 	}
 	opt := p.Options
 	opt.Administration = admin
 	get := func(m map[string]decimal.Dec) func(string) (decimal.Dec, bool) {
 		return func(k string) (decimal.Dec, bool) { d, ok := m[k]; return d, ok }
 	}
-	if p.Lookup != "" {
+	if p.ItemsState != "" {
 		opt.Cost, opt.BasePrice = get(cost), get(sales)
 		opt.GroupCode = func(n string) (string, bool) { g, ok := groups[n]; return g, ok }
 	}
@@ -267,19 +263,14 @@ type Customers struct {
 }
 
 // Produce implements Producer.
-func (p *Customers) Produce(ctx context.Context, path, name, admin string, sink Sink) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
+func (p *Customers) Produce(ctx context.Context, f io.Reader, name, admin string, sink Sink) (string, error) {
 	opt := p.Options
 	opt.Administration = admin
 	if err := sink.Begin(nil); err != nil {
 		return "", err
 	}
 	left := map[string]int{}
-	err = globe.ReadAccounts(f, globe.Options{Encoding: p.Encoding}, func(a *globe.Account) error {
+	err := globe.ReadAccounts(f, globe.Options{Encoding: p.Encoding}, func(a *globe.Account) error {
 		rec, keep, reason := customers.Map(a, &opt)
 		if !keep {
 			left[reason]++

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -86,7 +85,7 @@ func (h *Orders) release(numbers []string) {
 
 // Handle implements exchange.Handler.
 func (h *Orders) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome, error) {
-	f, err := os.Open(job.Path)
+	f, err := job.Open()
 	if err != nil {
 		return exchange.Outcome{}, &exchange.Transient{Err: err}
 	}
@@ -154,6 +153,11 @@ func (h *Orders) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcom
 					buf.Reset()
 				}
 				if err := h.resume(ctx, prev, buf.Bytes(), &pending); err != nil {
+					var clash *nameClash
+					if errors.As(err, &clash) {
+						problems = append(problems, clash.Error())
+						continue
+					}
 					return exchange.Outcome{}, err
 				}
 				resumed = append(resumed, o.Number)
@@ -269,14 +273,23 @@ func (h *Orders) send(ctx context.Context, job *exchange.Job, o *order.Order, ha
 func (h *Orders) publish(ctx context.Context, rec *ledger.Order, xml []byte, pending *[]*ledger.Order) error {
 	if err := h.Target.Publish(ctx, rec.Temp, rec.File, false); err != nil {
 		if errors.Is(err, fsx.ErrExists) {
-			_ = h.Target.Discard(ctx, rec.Temp)
-			_ = h.Ledger.Update(func(t *ledger.Tx) error { return t.DeleteOrder(rec.Exchange, rec.Number) })
-			return &nameClash{rec.Number, rec.File, h.TargetDesc}
+			return h.clash(ctx, rec)
 		}
 		return err
 	}
 	crashpoint.Hit("published")
 	return h.markSent(rec, xml, pending)
+}
+
+// clash gives up an order whose final name is taken by a file globex did not
+// write: the ledger record goes first (so a crash cannot leave "staged, temp
+// gone", which reads as published), then the temp file.
+func (h *Orders) clash(ctx context.Context, rec *ledger.Order) error {
+	if err := h.Ledger.Update(func(t *ledger.Tx) error { return t.DeleteOrder(rec.Exchange, rec.Number) }); err != nil {
+		return fmt.Errorf("writing the ledger: %w", err)
+	}
+	_ = h.Target.Discard(ctx, rec.Temp)
+	return &nameClash{rec.Number, rec.File, h.TargetDesc}
 }
 
 func (h *Orders) markSent(rec *ledger.Order, xml []byte, pending *[]*ledger.Order) error {
@@ -307,9 +320,13 @@ func (h *Orders) resume(ctx context.Context, rec *ledger.Order, xml []byte, pend
 		return err
 	}
 	if ok {
-		// Staged, never published: publish now; the sent copy is made from
-		// the final file after the rename.
-		if err := h.Target.Publish(ctx, rec.Temp, rec.File, false); err != nil && !errors.Is(err, fsx.ErrExists) {
+		// Staged, never published: publish now.
+		if err := h.Target.Publish(ctx, rec.Temp, rec.File, false); err != nil {
+			if errors.Is(err, fsx.ErrExists) {
+				// Our temp file is still there, so the file under the
+				// final name is somebody else's.
+				return h.clash(ctx, rec)
+			}
 			return err
 		}
 	}

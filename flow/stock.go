@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"time"
@@ -26,16 +27,13 @@ type Stock struct {
 }
 
 // Produce implements Producer.
-func (p *Stock) Produce(ctx context.Context, path, name, admin string, sink Sink) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
+func (p *Stock) Produce(ctx context.Context, f io.Reader, name, admin string, sink Sink) (string, error) {
 	opts := p.Options
 	opts.Administration = admin
-	if st, err := f.Stat(); err == nil && opts.MeasuredAt.IsZero() {
-		opts.MeasuredAt = st.ModTime()
+	if st, ok := f.(interface{ Stat() (os.FileInfo, error) }); ok && opts.MeasuredAt.IsZero() {
+		if fi, err := st.Stat(); err == nil {
+			opts.MeasuredAt = fi.ModTime()
+		}
 	}
 	res, err := stock.Read(f, opts)
 	if err != nil {
@@ -81,7 +79,7 @@ func (p *Stock) Produce(ctx context.Context, path, name, admin string, sink Sink
 	return summary, nil
 }
 
-// soldSince sums, per item, the quantities of orders sent to the ERP after
+// soldSince sums, per item, the quantities of orders written for the ERP after
 // measured (all orders when the export carries no measuring time: then
 // nothing can be known, and nothing is subtracted).
 func (p *Stock) soldSince(admin string, measured time.Time) (map[string]decimal.Dec, int, error) {
@@ -96,7 +94,10 @@ func (p *Stock) soldSince(admin string, measured time.Time) (map[string]decimal.
 	}
 	for _, ex := range p.OrderExchanges {
 		err := p.Ledger.Orders(ex, func(o *ledger.Order) error {
-			if o.State != ledger.OrderSent || !o.SentAt.After(measured) {
+			// Staged orders count too (their file may be in the ERP folder
+			// already); CreatedAt, not SentAt, so a restart cannot move an
+			// order past the measuring time.
+			if !o.CreatedAt.After(measured) {
 				return nil
 			}
 			n++

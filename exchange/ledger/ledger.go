@@ -177,7 +177,16 @@ func (l *Ledger) Update(fn func(*Tx) error) error {
 	err := l.db.Batch(func(tx *bolt.Tx) error {
 		t := &Tx{tx}
 		for _, in := range lazy {
-			if err := t.PutInput(in); err != nil {
+			// A lazy record never takes an input back to an earlier state
+			// that another commit has already moved past.
+			if v := tx.Bucket(bucketInputs).Get(key(in.Exchange, in.ID)); v != nil {
+				var cur Input
+				if json.Unmarshal(v, &cur) == nil && stateRank(cur.State) > stateRank(in.State) {
+					continue
+				}
+			}
+			c := *in
+			if err := t.PutInput(&c); err != nil {
 				return err
 			}
 		}
@@ -193,6 +202,18 @@ func (l *Ledger) Update(fn func(*Tx) error) error {
 		l.mu.Unlock()
 	}
 	return err
+}
+
+func stateRank(s string) int {
+	switch s {
+	case StateReceived:
+		return 1
+	case StateArchiving:
+		return 2
+	case StateDone:
+		return 3
+	}
+	return 0
 }
 
 // Lazy records in with the next commit instead of a commit of its own. Use

@@ -92,7 +92,7 @@ func (a *App) build(ex *config.Exchange, arch *exchange.Archive, watch bool) (*e
 			return nil, err
 		}
 		a.closers = append(a.closers, src.Close)
-		r.Source, r.Stat = src, src.Stat
+		r.Source, r.Stat, r.HintsLost = src, src.Stat, src.HintsLost
 		if ex.Source.DoneSuffix != "" {
 			r.Markers = src.Markers
 		}
@@ -152,7 +152,7 @@ func (a *App) build(ex *config.Exchange, arch *exchange.Archive, watch bool) (*e
 	case config.KindPrices:
 		p := &flow.Prices{Options: pricing.Options{Administration: ex.Administration, Currency: ex.Feed.Currency}, Encoding: ex.Feed.Encoding}
 		if ex.Feed.ItemsExchange != "" {
-			p.Lookup = flow.LookupPath(a.feedState(ex.Feed.ItemsExchange))
+			p.ItemsState = a.feedState(ex.Feed.ItemsExchange)
 		}
 		if err := p.Options.Validate(); err != nil {
 			return nil, fmt.Errorf("feed options: %w", err)

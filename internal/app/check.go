@@ -56,6 +56,7 @@ func Check(cfg *config.Config) []Finding {
 		}
 		return true
 	}
+	instance := ""
 	if checkWritable("state_dir", cfg.StateDir, true) {
 		if l, err := ledger.Open(cfg.StateDir); err != nil {
 			if errors.Is(err, ledger.ErrLocked) {
@@ -64,6 +65,7 @@ func Check(cfg *config.Config) []Finding {
 				bad("the ledger in %s cannot be opened: %v", cfg.StateDir, err)
 			}
 		} else {
+			instance = l.Instance()
 			reportLedger(l, cfg, &out)
 			l.Close()
 		}
@@ -76,6 +78,9 @@ func Check(cfg *config.Config) []Finding {
 			if checkWritable(pre+"source folder", ex.Source.Dir, false) {
 				if !sameVolume(ex.Source.Dir, cfg.ArchiveDir) {
 					good("%sthe source folder and archive_dir are on different volumes: archiving copies each file and then removes it (safe, a little slower)", pre)
+				}
+				if others := otherInstances(ex.Source.Dir, instance); len(others) > 0 && ex.Kind == config.KindOrders {
+					bad("%sanother globex installation (instance %s, with its own state folder) also takes files from %s: each order number is sent once per installation, so two installations sending to one ERP must not share an orders drop folder", pre, strings.Join(others, ", "), ex.Source.Dir)
 				}
 				stuck := stuckClaims(ex.Source.Dir)
 				if stuck > 0 {
@@ -115,6 +120,22 @@ func reportLedger(l *ledger.Ledger, cfg *config.Config, out *[]Finding) {
 				ex.Name, len(waiting), strings.Join(waiting[:min(len(waiting), 5)], ", "))})
 		}
 	}
+}
+
+// otherInstances lists the claim folders of other globex installations in a
+// drop folder.
+func otherInstances(dir, self string) []string {
+	if self == "" {
+		return nil
+	}
+	var out []string
+	ents, _ := os.ReadDir(filepath.Join(dir, exchange.ClaimDir))
+	for _, e := range ents {
+		if e.IsDir() && e.Name() != self {
+			out = append(out, e.Name())
+		}
+	}
+	return out
 }
 
 func stuckClaims(dir string) int {

@@ -4,6 +4,7 @@
 package fsx
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -122,6 +123,14 @@ func Move(src, dst string) error {
 		}
 		return SyncDir(filepath.Dir(src))
 	}
+	if errors.Is(err, ErrExists) && sameContent(src, dst) {
+		// An interrupted cross-volume move: the copy is complete, only the
+		// removal of the source is missing.
+		if err := os.Remove(src); err != nil {
+			return err
+		}
+		return SyncDir(filepath.Dir(src))
+	}
 	if errors.Is(err, ErrExists) || errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
@@ -141,6 +150,36 @@ func Move(src, dst string) error {
 		return err
 	}
 	return SyncDir(filepath.Dir(src))
+}
+
+// sameContent reports whether two files hold the same bytes.
+func sameContent(a, b string) bool {
+	fa, err := os.Open(a)
+	if err != nil {
+		return false
+	}
+	defer fa.Close()
+	fb, err := os.Open(b)
+	if err != nil {
+		return false
+	}
+	defer fb.Close()
+	sa, err1 := fa.Stat()
+	sb, err2 := fb.Stat()
+	if err1 != nil || err2 != nil || sa.Size() != sb.Size() {
+		return false
+	}
+	ba, bb := make([]byte, 64<<10), make([]byte, 64<<10)
+	for {
+		na, ea := io.ReadFull(fa, ba)
+		nb, eb := io.ReadFull(fb, bb)
+		if na != nb || !bytes.Equal(ba[:na], bb[:nb]) {
+			return false
+		}
+		if ea != nil || eb != nil {
+			return (errors.Is(ea, io.EOF) || errors.Is(ea, io.ErrUnexpectedEOF)) && (errors.Is(eb, io.EOF) || errors.Is(eb, io.ErrUnexpectedEOF))
+		}
+	}
 }
 
 // CopyFile copies src to dst atomically (dst never half-written, never
