@@ -91,3 +91,18 @@ func TestGrowingFileIsTakenOnlyWhenComplete(t *testing.T) {
 		t.Fatalf("the growing file was taken before it was complete: %v\n%s", failed, w.errorTexts("failed"))
 	}
 }
+
+func TestBackslashNameDoesNotBlockTheExchange(t *testing.T) {
+	if filepath.Separator == '\\' {
+		t.Skip("a Windows name cannot hold a backslash")
+	}
+	w := newWorkspace(t, "")
+	w.drop1(`a\b.json`, orderJSON("WEB-1", "ART-1", "1"))
+	w.drop1("c.json", orderJSON("WEB-2", "ART-1", "1"))
+	if code := w.once(); code != ExitOK {
+		t.Fatalf("once = %d", code)
+	}
+	if got := w.files("erp"); len(got) != 1 || !strings.HasSuffix(got[0], "500_WEB-2.xml") {
+		t.Fatalf("ERP: %v", got)
+	}
+}

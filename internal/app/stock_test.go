@@ -197,3 +197,29 @@ func TestOlderExportAgainIsPublished(t *testing.T) {
 		t.Fatalf("duplicates: %v", d)
 	}
 }
+
+// A leftover of an interrupted run in the work folder shares its inode with
+// the published feed: the next run must unlink it, not truncate it.
+func TestLeftoverWorkFileDoesNotTruncateTheFeed(t *testing.T) {
+	w := stockWorkspace(t, "")
+	drop := filepath.Join(w.dir, "stockdrop")
+	os.WriteFile(filepath.Join(drop, "v1.csv"), []byte(stockCSV(map[string]string{"ART-001": "1,000"}, "27-11-2026 06:00")), 0o644)
+	if code := w.once(); code != ExitOK {
+		t.Fatalf("once = %d", code)
+	}
+	feedFile := filepath.Join(w.dir, "feed", "stock.jsonl")
+	before, _ := os.ReadFile(feedFile)
+	work := filepath.Join(w.dir, "state", "feeds", "stock", "work")
+	os.MkdirAll(work, 0o755)
+	if err := os.Link(feedFile, filepath.Join(work, "part.jsonl")); err != nil {
+		t.Skip("hard links not supported here")
+	}
+	os.WriteFile(filepath.Join(drop, "bad.csv"), []byte("Magazijn;Artikelcode;Voorraad\n1;ART-001;veel\n"), 0o644)
+	if code := w.once(); code != ExitQuarantined {
+		t.Fatalf("once = %d", code)
+	}
+	after, _ := os.ReadFile(feedFile)
+	if string(after) != string(before) || len(after) == 0 {
+		t.Fatalf("the published feed changed: %q -> %q", before, after)
+	}
+}

@@ -78,3 +78,20 @@ func TestSafeName(t *testing.T) {
 		t.Error("different names collide")
 	}
 }
+
+func TestMoveCompletesAnInterruptedCopy(t *testing.T) {
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "s"), filepath.Join(dir, "d")
+	os.WriteFile(src, []byte("same"), 0o644)
+	os.WriteFile(dst, []byte("same"), 0o644) // the copy finished, the removal did not
+	if err := Move(src, dst); err != nil {
+		t.Fatalf("move onto an identical copy: %v", err)
+	}
+	if Exists(src) {
+		t.Fatal("source left behind")
+	}
+	os.WriteFile(src, []byte("other"), 0o644)
+	if err := Move(src, dst); !errors.Is(err, ErrExists) {
+		t.Fatalf("move onto a different file: %v", err)
+	}
+}
