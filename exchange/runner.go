@@ -27,11 +27,9 @@ type Job struct {
 	Input    *ledger.Input
 	Path     string // local file with the content
 	Log      zerolog.Logger
-	// Open returns the content. Reading it to the end through Open also
-	// computes the checksum, so the file is read once.
+	// Open returns the content.
 	Open func() (io.ReadCloser, error)
-	// SHA256 returns the input's checksum (hex), reading the file if no
-	// Open read it whole.
+	// SHA256 returns the input's checksum (hex), waiting for it if needed.
 	SHA256 func() (string, error)
 
 	turn *turn
@@ -362,9 +360,8 @@ func (r *Runner) process(ctx context.Context, c *Claimed) error {
 		if err != nil {
 			return &Transient{Err: fmt.Errorf("reading claimed file %s: %w", c.Path, err)}
 		}
-		// The checksum is computed while the handler reads the content
-		// (one read of a large export, not two).
-		ch := &contentHash{path: c.Path}
+		// The checksum is computed beside the handler's work.
+		ch := newContentHash(c.Path)
 		sha := ch.Sum
 		if !ok {
 			in = &ledger.Input{ID: c.ID, Exchange: r.Exchange, Name: c.Name, Size: st.Size(),

@@ -180,10 +180,6 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 		return exchange.Outcome{}, &exchange.Transient{Err: err}
 	}
 	summary, err := h.Producer.Produce(ctx, content, job.Input.Name, admin, funcSink{begin, emit, parallel})
-	if err == nil {
-		// read to the end, so the checksum is complete without a second read
-		_, err = io.Copy(io.Discard, content)
-	}
 	content.Close()
 	if err == nil {
 		err = fanout(writers).Close()
