@@ -210,3 +210,61 @@ func TestFeedLandsOnSFTPWithNoTempFiles(t *testing.T) {
 		t.Fatalf("remote snapshot: %v", snap)
 	}
 }
+
+// Servers that forbid rename and delete: after: keep, the ledger alone
+// remembers what was taken (by name, size and time).
+func TestSFTPAfterKeepTakesEachFileOnce(t *testing.T) {
+	srv := sftptest.StartOpenSSH(t)
+	remote := filepath.Join(srv.Root, "export")
+	os.MkdirAll(remote, 0o755)
+	for i := 1; i <= 3; i++ {
+		os.WriteFile(filepath.Join(remote, fmt.Sprintf("o%d.json", i)), []byte(orderJSON(fmt.Sprintf("WEB-%d", i), "ART-1", "1")), 0o644)
+	}
+	w := sftpWorkspace(t, srv, remote, srv.KnownHosts)
+	os.WriteFile(w.cfg, []byte(strings.Replace(string(must(os.ReadFile(w.cfg))), "after: move", "after: keep", 1)), 0o644)
+	for run := 0; run < 2; run++ {
+		if code := w.once(); code != ExitOK {
+			t.Fatalf("run %d: once = %d", run, code)
+		}
+	}
+	if got := w.files("erp"); len(got) != 3 {
+		t.Fatalf("ERP: %v", got)
+	}
+	if got := w.archived("processed"); len(got) != 3 {
+		t.Fatalf("archive: %v (a kept file was taken again)", got)
+	}
+	left, _ := filepath.Glob(filepath.Join(remote, "*.json"))
+	if len(left) != 3 {
+		t.Fatalf("after: keep changed the drop: %v", left)
+	}
+	// a changed file under the same name is new
+	os.WriteFile(filepath.Join(remote, "o1.json"), []byte(orderJSON("WEB-9", "ART-1", "2")), 0o644)
+	if code := w.once(); code != ExitOK {
+		t.Fatalf("once = %d", code)
+	}
+	if got := w.files("erp"); len(got) != 4 {
+		t.Fatalf("ERP after a changed file: %v", got)
+	}
+}
+
+func TestSFTPAfterDelete(t *testing.T) {
+	srv := sftptest.StartOpenSSH(t)
+	remote := filepath.Join(srv.Root, "export")
+	os.MkdirAll(remote, 0o755)
+	os.WriteFile(filepath.Join(remote, "o1.json"), []byte(orderJSON("WEB-1", "ART-1", "1")), 0o644)
+	w := sftpWorkspace(t, srv, remote, srv.KnownHosts)
+	os.WriteFile(w.cfg, []byte(strings.Replace(string(must(os.ReadFile(w.cfg))), "after: move", "after: delete", 1)), 0o644)
+	if code := w.once(); code != ExitOK {
+		t.Fatalf("once = %d", code)
+	}
+	var left []string
+	filepath.WalkDir(remote, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			left = append(left, p)
+		}
+		return nil
+	})
+	if len(left) != 0 || len(w.files("erp")) != 1 {
+		t.Fatalf("remote left %v, ERP %v", left, w.files("erp"))
+	}
+}
