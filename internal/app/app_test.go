@@ -4,15 +4,14 @@ import (
 	"context"
 	"encoding/xml"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/rs/zerolog"
 
 	"globex/internal/config"
+	"globex/internal/testutil"
 )
 
 // workspace is a real folder layout with a configuration, as an operator has.
@@ -105,26 +104,7 @@ func orderJSON(number, item, qty string) string {
 "note":"bel <eerst> & lever achterom","lines":[{"item_code":"` + item + `","quantity":"` + qty + `","unit":"stk","price":"4.95"}]}`
 }
 
-func xsdPath(t *testing.T) string {
-	_, file, _, _ := runtime.Caller(0)
-	p := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "globe", "eExact-Schema.xsd")
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("Exact's XSD is needed beside the clone at %s: %v", p, err)
-	}
-	return p
-}
-
-func validate(t *testing.T, files ...string) {
-	t.Helper()
-	if _, err := exec.LookPath("xmllint"); err != nil {
-		t.Skip("xmllint not installed (Debian libxml2-utils); CI installs it")
-	}
-	args := append([]string{"--noout", "--schema", xsdPath(t)}, files...)
-	out, err := exec.Command("xmllint", args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("xmllint: %v\n%s", err, out)
-	}
-}
+func validate(t *testing.T, files ...string) { testutil.XMLLint(t, files...) }
 
 type globeOrder struct {
 	Orders []struct {

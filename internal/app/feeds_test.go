@@ -4,15 +4,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
+
+	"globex/internal/testutil"
 )
 
-func samplesDir() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "samples", "exports")
-}
+func samplesDir() string { return testutil.Path("samples", "exports") }
 
 func copySample(t *testing.T, name, dst string) {
 	t.Helper()

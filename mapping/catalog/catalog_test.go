@@ -4,19 +4,16 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"strings"
 	"testing"
 
+	"globex/internal/testutil"
 	"globex/mapping/feed"
 	"globex/mapping/globe"
 )
 
 // repoRoot is the repository root, found from this file's location.
-func repoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
-}
+func repoRoot() string { return testutil.RepoRoot() }
 
 // readItems reads an Items export into clones, in file order.
 func readItems(t testing.TB, path string) []*globe.Item {

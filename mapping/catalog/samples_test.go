@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"globex/internal/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden feed files in testdata/mapping/golden")
@@ -28,23 +30,7 @@ var sampleOptions = &Options{
 // with -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join(repoRoot(), "testdata", "mapping", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -update to accept):\n%s", name, got)
-	}
+	testutil.Golden(t, filepath.Join(repoRoot(), "testdata", "mapping", "golden", name), got, *update)
 }
 
 // TestSampleItems maps samples/exports/items-500.xml: 14 items, of which

@@ -6,21 +6,18 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"strings"
 	"testing"
 
 	"globex/internal/decimal"
+	"globex/internal/testutil"
 	"globex/mapping/feed"
 	"globex/mapping/globe"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden feed files in testdata/mapping/golden")
 
-func repoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
-}
+func repoRoot() string { return testutil.RepoRoot() }
 
 func readAccounts(t testing.TB, path string) []*globe.Account {
 	t.Helper()

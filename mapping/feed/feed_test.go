@@ -5,15 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"os"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
 
 	"globex/internal/decimal"
+	"globex/internal/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -105,20 +103,7 @@ func TestKeys(t *testing.T) {
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	path := filepath.Join(filepath.Dir(file), "..", "..", "testdata", "feed", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from golden:\n%s\nwant:\n%s", name, got, want)
-	}
+	testutil.Golden(t, testutil.Path("testdata", "feed", name), got, *update)
 }
 
 func byKind(kind Kind) []Record {

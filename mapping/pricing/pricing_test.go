@@ -3,19 +3,16 @@ package pricing
 import (
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"globex/internal/decimal"
+	"globex/internal/testutil"
 	"globex/mapping/feed"
 	"globex/mapping/globe"
 )
 
-func repoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
-}
+func repoRoot() string { return testutil.RepoRoot() }
 
 func readPrices(t testing.TB, path string) []*globe.ItemPrice {
 	t.Helper()

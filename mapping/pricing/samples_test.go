@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"globex/internal/decimal"
+	"globex/internal/testutil"
 	"globex/mapping/globe"
 )
 
@@ -16,23 +17,7 @@ var update = flag.Bool("update", false, "rewrite the golden feed files in testda
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join(repoRoot(), "testdata", "mapping", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -update to accept):\n%s", name, got)
-	}
+	testutil.Golden(t, filepath.Join(repoRoot(), "testdata", "mapping", "golden", name), got, *update)
 }
 
 // itemLookups builds the Cost, BasePrice and GroupCode lookups from an
