@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 	"flag"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -13,6 +12,7 @@ import (
 	"testing"
 
 	"globex/internal/decimal"
+	"globex/internal/testutil"
 	"globex/mapping/globexml"
 	"globex/mapping/order"
 	"globex/mapping/order/ordertest"
@@ -23,9 +23,6 @@ var update = flag.Bool("update", false, "rewrite the golden XML files in testdat
 const (
 	testdata = "../../testdata/orders"
 	golden   = testdata + "/golden"
-	// Exact's schema lives beside the repository (../shared from the root),
-	// never inside it.
-	xsd = "../../../shared/globe/eExact-Schema.xsd"
 )
 
 func readFile(t testing.TB, name string) []byte {
@@ -233,26 +230,7 @@ func TestSameXMLFromEveryFormat(t *testing.T) {
 
 func xmllint(t *testing.T, files ...string) {
 	t.Helper()
-	if _, err := exec.LookPath("xmllint"); err != nil {
-		t.Skip("xmllint is not installed (Debian: libxml2-utils)")
-	}
-	schema, err := filepath.Abs(xsd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(schema); err != nil {
-		t.Fatalf("Exact's schema must be beside the repository: %v", err)
-	}
-	args := append([]string{"--noout", "--nonet", "--schema", schema}, files...)
-	out, err := exec.Command("xmllint", args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("xmllint: %v\n%s", err, out)
-	}
-	for _, f := range files {
-		if !strings.Contains(string(out), f+" validates") {
-			t.Errorf("%s not validated:\n%s", f, out)
-		}
-	}
+	testutil.XMLLint(t, files...)
 }
 
 func TestGoldenValidatesAgainstXSD(t *testing.T) {
