@@ -50,9 +50,15 @@ func Check(cfg *config.Config) []Finding {
 			return false
 		}
 		os.Remove(filepath.Join(dir, ".globex-check"))
-		if free, ok := freeSpace(dir); ok && free < 64<<20 {
+		free, ok := freeSpace(dir)
+		if ok && free < 64<<20 {
 			bad("%s %s has only %d MB free: outputs will wait until there is room", what, dir, free>>20)
 			return false
+		}
+		if ok {
+			good("%s %s exists and is writable (%d MB free)", what, dir, free>>20)
+		} else {
+			good("%s %s exists and is writable", what, dir)
 		}
 		return true
 	}
