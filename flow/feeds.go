@@ -184,10 +184,12 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 	if err == nil {
 		err = fanout(writers).Close()
 	}
+	job.Log.Debug().Msg("records written")
 	partIdx := filepath.Join(work, "part.idx")
 	if err == nil {
 		err = partJ.builder.Finish(h.Kind, partIdx)
 	}
+	job.Log.Debug().Msg("index merged")
 	if err == nil {
 		err = outs.syncAll()
 	}
@@ -199,6 +201,7 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 	}
 	count := int(partJ.builder.Count())
 	snapIdx := partIdx
+	job.Log.Debug().Int("records", count).Str("summary", summary).Msg("export read and written")
 
 	// Pass 2 (several administrations, or columns learned from the data):
 	// assemble the snapshot from the parts and write every output.
@@ -272,6 +275,7 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 	if err := h.writeDelta(outs, snapIdx, uint64(count)); err != nil {
 		return exchange.Outcome{}, &exchange.Transient{Err: fmt.Errorf("computing the delta: %w", err)}
 	}
+	job.Log.Debug().Bool("previous", outs.hadPrev).Msg("delta computed")
 
 	// An export identical to the last one published changes nothing. (The
 	// checksum is computed while the export is read, so it is asked for
@@ -296,6 +300,7 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 		}
 	}
 
+	job.Log.Debug().Msg("checksum ready")
 	// Publish: snapshots replace the old ones; the delta is new.
 	now := time.Now()
 	published, err := h.publish(ctx, job, outs, now)

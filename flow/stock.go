@@ -24,6 +24,8 @@ type Stock struct {
 	// know them yet), so a full stock sync never re-opens stock just sold.
 	Ledger         *ledger.Ledger
 	OrderExchanges []string
+	// Log, when set, receives progress lines (debug level).
+	Log func(string)
 }
 
 // Produce implements Producer.
@@ -45,6 +47,9 @@ func (p *Stock) Produce(ctx context.Context, f io.Reader, name, admin string, si
 			Advice: "The published stock feed is unchanged. Correct the export (or the exchange's feed: options for delimiter, decimal separator, encoding and columns) and put it back."}
 	}
 	rules := p.Rules
+	if p.Log != nil {
+		p.Log(fmt.Sprintf("%d rows read, %d items", res.Rows(), res.Items()))
+	}
 	subtracted := 0
 	if len(p.OrderExchanges) > 0 && p.Ledger != nil {
 		sold, n, err := p.soldSince(admin, res.MeasuredAt())

@@ -220,7 +220,9 @@ func (a *App) stockProducer(ex *config.Exchange) (*flow.Stock, error) {
 	if err := rules.Validate(); err != nil {
 		return nil, err
 	}
-	return &flow.Stock{Options: opt, Rules: rules, Ledger: a.Ledger, OrderExchanges: f.SubtractOrdersFrom}, nil
+	log := a.Log.With().Str("exchange", ex.Name).Logger()
+	return &flow.Stock{Options: opt, Rules: rules, Ledger: a.Ledger, OrderExchanges: f.SubtractOrdersFrom,
+		Log: func(s string) { log.Debug().Msg(s) }}, nil
 }
 
 // Close releases the ledger and the sources.

@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"hash/fnv"
 	"io"
 	"os"
@@ -22,10 +23,12 @@ import (
 // builder sorts runs of IndexRun entries and merges them from disk. (A
 // delta's upserts also need a bitmap of one bit per record.)
 //
-// Hashes are FNV-1a 64: stable across runs and versions (unlike maphash) and
-// the cheapest of the stable ones at a record's size (87 ns for 160 bytes,
-// SHA-256 193 ns, CRC-64 111 ns on the bench machine). A change is missed
-// only if the old and new content hashes of one key collide.
+// Key hashes are FNV-1a 64; content hashes are CRC-32C and CRC-32 (IEEE)
+// side by side, both computed by CPU instructions: 73 ns for a 450-byte
+// record where FNV-1a takes 316 ns on the bench machine. All are stable across
+// runs and versions (unlike maphash). A change is missed only if both
+// checksums of one key's old and new content collide. They detect accidental
+// change; an export is not an adversary.
 
 // IndexRun is how many entries the builder sorts in memory at a time.
 var IndexRun = 1 << 16
@@ -65,10 +68,10 @@ func ContentHash(rec Record, json []byte) uint64 {
 			json = c.AppendJSON(nil)
 		}
 	}
-	h := fnv.New64a()
-	h.Write(json)
-	return h.Sum64()
+	return uint64(crc32.Checksum(json, castagnoli))<<32 | uint64(crc32.ChecksumIEEE(json))
 }
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // IndexBuilder collects the entries of one snapshot.
 type IndexBuilder struct {
@@ -103,7 +106,13 @@ func (b *IndexBuilder) spill() error {
 	}
 	w := bufio.NewWriterSize(f, 256<<10)
 	for _, e := range b.buf {
-		writeEntry(w, e)
+		var hdr [3*8 + binary.MaxVarintLen64]byte
+		binary.LittleEndian.PutUint64(hdr[0:], e.kh)
+		binary.LittleEndian.PutUint64(hdr[8:], e.ch)
+		binary.LittleEndian.PutUint64(hdr[16:], e.ord)
+		n := binary.PutUvarint(hdr[24:], uint64(len(e.key)))
+		w.Write(hdr[:24+n])
+		w.WriteString(e.key)
 	}
 	if err := w.Flush(); err != nil {
 		f.Close()
@@ -114,23 +123,32 @@ func (b *IndexBuilder) spill() error {
 	return f.Close()
 }
 
-func writeEntry(w *bufio.Writer, e indexEntry) {
+func writeEntryKey(w *bufio.Writer, e indexEntry, key []byte) {
 	var hdr [3*8 + binary.MaxVarintLen64]byte
 	binary.LittleEndian.PutUint64(hdr[0:], e.kh)
 	binary.LittleEndian.PutUint64(hdr[8:], e.ch)
 	binary.LittleEndian.PutUint64(hdr[16:], e.ord)
-	n := binary.PutUvarint(hdr[24:], uint64(len(e.key)))
+	n := binary.PutUvarint(hdr[24:], uint64(len(key)))
 	w.Write(hdr[:24+n])
-	w.WriteString(e.key)
+	w.Write(key)
 }
 
 // indexReader reads entries of an index or run file.
 type indexReader struct {
-	r   *bufio.Reader
-	f   *os.File
-	cur indexEntry
-	ok  bool
-	err error
+	r    *bufio.Reader
+	f    *os.File
+	cur  indexEntry // cur.key is unused; the key is in keyb
+	keyb []byte     // the current key, valid until next
+	ok   bool
+	err  error
+}
+
+// less orders two readers' current entries like indexEntry.less.
+func (ir *indexReader) less(o *indexReader) int {
+	if c := cmp.Compare(ir.cur.kh, o.cur.kh); c != 0 {
+		return c
+	}
+	return bytes.Compare(ir.keyb, o.keyb)
 }
 
 func openIndex(path string) (*indexReader, error) {
@@ -157,13 +175,16 @@ func (ir *indexReader) next() {
 		ir.ok, ir.err = false, fmt.Errorf("index %s is damaged", ir.f.Name())
 		return
 	}
-	key := make([]byte, n)
-	if _, err := io.ReadFull(ir.r, key); err != nil {
+	if cap(ir.keyb) < int(n) {
+		ir.keyb = make([]byte, n, max(int(n), 64))
+	}
+	ir.keyb = ir.keyb[:n]
+	if _, err := io.ReadFull(ir.r, ir.keyb); err != nil {
 		ir.ok, ir.err = false, fmt.Errorf("index %s is damaged: %w", ir.f.Name(), err)
 		return
 	}
 	ir.cur = indexEntry{kh: binary.LittleEndian.Uint64(hdr[0:]), ch: binary.LittleEndian.Uint64(hdr[8:]),
-		ord: binary.LittleEndian.Uint64(hdr[16:]), key: string(key)}
+		ord: binary.LittleEndian.Uint64(hdr[16:])}
 	ir.ok = true
 }
 
@@ -172,7 +193,7 @@ func (ir *indexReader) close() { ir.f.Close() }
 type runHeap []*indexReader
 
 func (h runHeap) Len() int           { return len(h) }
-func (h runHeap) Less(i, j int) bool { return h[i].cur.less(h[j].cur) < 0 }
+func (h runHeap) Less(i, j int) bool { return h[i].less(h[j]) < 0 }
 func (h runHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
 func (h *runHeap) Push(x any)        { *h = append(*h, x.(*indexReader)) }
 func (h *runHeap) Pop() any {
@@ -225,16 +246,18 @@ func (b *IndexBuilder) Finish(kind Kind, out string) error {
 	}
 	defer f.Close()
 	w := bufio.NewWriterSize(f, 256<<10)
-	var prev indexEntry
+	var prevKH uint64
+	var prevKey []byte
 	first := true
 	for h.Len() > 0 {
 		ir := h[0]
 		e := ir.cur
-		if !first && e.kh == prev.kh && e.key == prev.key {
-			return &DuplicateKeyError{Kind: kind, Key: e.key, Fields: KeyFieldsOf(kind, e.key)}
+		if !first && e.kh == prevKH && bytes.Equal(ir.keyb, prevKey) {
+			k := string(ir.keyb)
+			return &DuplicateKeyError{Kind: kind, Key: k, Fields: KeyFieldsOf(kind, k)}
 		}
-		writeEntry(w, e)
-		prev, first = e, false
+		writeEntryKey(w, e, ir.keyb)
+		prevKH, prevKey, first = e.kh, append(prevKey[:0], ir.keyb...), false
 		ir.next()
 		if ir.err != nil {
 			return ir.err
@@ -284,14 +307,14 @@ func DeltaFromIndexes(kind Kind, prevIndex, newIndex, snapshot string, count uin
 	}
 	for pr.ok || nr.ok {
 		switch {
-		case !nr.ok || (pr.ok && pr.cur.less(nr.cur) < 0):
+		case !nr.ok || (pr.ok && pr.less(nr) < 0):
 			line = append(line[:0], `{"op":"delete","key":`...)
-			line = appendKeyObject(line, KeyFieldsOf(kind, pr.cur.key))
+			line = appendKeyObject(line, KeyFieldsOf(kind, string(pr.keyb)))
 			line = append(line, '}', '\n')
 			dw.Write(line)
 			st.Deletes++
 			pr.next()
-		case !pr.ok || nr.cur.less(pr.cur) < 0:
+		case !pr.ok || nr.less(pr) < 0:
 			mark(nr.cur.ord)
 			nr.next()
 		default:
