@@ -15,6 +15,7 @@ import (
 
 	"globex/exchange"
 	"globex/exchange/ledger"
+	"globex/internal/crashpoint"
 	"globex/internal/fsx"
 	"globex/mapping/feed"
 )
@@ -193,6 +194,7 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 	if err == nil {
 		err = outs.syncAll()
 	}
+	crashpoint.Hit("feed-written")
 	if out, done := refusal(err); done {
 		return out, nil
 	}
@@ -307,6 +309,7 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 	if err != nil {
 		return exchange.Outcome{}, err
 	}
+	crashpoint.Hit("feed-published")
 	// Keep what was published: the snapshot (base of the next delta) and,
 	// with several administrations, this administration's part.
 	if multi {
@@ -317,6 +320,7 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 	if err := os.Rename(outs.files[h.base()+".jsonl"], SnapshotPath(h.StateDir)); err != nil {
 		return exchange.Outcome{}, &exchange.Transient{Err: err}
 	}
+	crashpoint.Hit("feed-snapshot-kept")
 	if err := os.Rename(snapIdx, indexPath(h.StateDir)); err != nil {
 		return exchange.Outcome{}, &exchange.Transient{Err: err}
 	}
@@ -502,6 +506,7 @@ func (h *Feed) publish(ctx context.Context, job *exchange.Job, outs *outputs, no
 		if err := h.put(ctx, job, path, name, true, now); err != nil {
 			return nil, err
 		}
+		crashpoint.Hit("feed-file-published")
 		names = append(names, name)
 	}
 	st := outs.deltaStats

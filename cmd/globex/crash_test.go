@@ -214,3 +214,101 @@ func TestRandomKillsDuringRun(t *testing.T) {
 	}
 	s.verify()
 }
+
+func stockCSV(qty map[string]string) string {
+	var b strings.Builder
+	b.WriteString("Magazijn;Artikelcode;Voorraad;Peildatum\n")
+	for i := 0; i < 40; i++ {
+		code := fmt.Sprintf("ART-%03d", i)
+		q := "5,5"
+		if v, ok := qty[code]; ok {
+			q = v
+		}
+		if q == "" {
+			continue // gone
+		}
+		fmt.Fprintf(&b, "1;%s;%s;27-11-2026 06:00\n", code, q)
+	}
+	return b.String()
+}
+
+// A feed run killed at each step and restarted publishes exactly the new
+// snapshot, leaves no temp file in the feed folder, archives the export
+// once, and a delta with exactly the changes exists.
+func TestFeedCrashAtEveryStep(t *testing.T) {
+	for _, p := range []string{"received", "feed-written", "feed-file-published", "feed-published", "feed-snapshot-kept", "archiving", "moved"} {
+		t.Run(p, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := filepath.Join(dir, "globex.yaml")
+			os.MkdirAll(filepath.Join(dir, "in"), 0o755)
+			os.MkdirAll(filepath.Join(dir, "feed"), 0o755)
+			os.WriteFile(cfg, []byte(`exchanges:
+  - name: stock
+    kind: stock
+    administration: "500"
+    source: {dir: in, stable_for: 20ms}
+    target: {dir: feed}
+`), 0o644)
+			drop := func(name, content string) {
+				tmp := filepath.Join(dir, name+".tmp")
+				os.WriteFile(tmp, []byte(content), 0o644)
+				os.Rename(tmp, filepath.Join(dir, "in", name))
+			}
+			s := &space{t: t}
+			drop("v1.csv", stockCSV(nil))
+			if code, out := s.run(nil, "once", "-c", cfg); code != 0 {
+				t.Fatalf("first run: %d\n%s", code, out)
+			}
+			time.Sleep(1100 * time.Millisecond) // a new second for the delta's name
+			drop("v2.csv", stockCSV(map[string]string{"ART-003": "9,25", "ART-017": ""}))
+			time.Sleep(40 * time.Millisecond)
+			code, out := s.run([]string{"GLOBEX_CRASHPOINT=" + p}, "once", "-c", cfg)
+			if code != -int(syscall.SIGKILL) {
+				t.Fatalf("crash run: exit %d (crash point not reached?)\n%s", code, out)
+			}
+			if code, out := s.run(nil, "once", "-c", cfg); code != 0 {
+				t.Fatalf("restart: %d\n%s", code, out)
+			}
+			// the snapshot is v2, whole
+			data, err := os.ReadFile(filepath.Join(dir, "feed", "stock.jsonl"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+			if len(lines) != 39 || !strings.Contains(string(data), `"item_code":"ART-003","on_hand":"9.25"`) || strings.Contains(string(data), "ART-017") {
+				t.Fatalf("snapshot after restart: %d lines\n%s", len(lines), data)
+			}
+			ents, _ := os.ReadDir(filepath.Join(dir, "feed"))
+			var deltas []string
+			for _, e := range ents {
+				if strings.HasPrefix(e.Name(), ".") {
+					t.Errorf("temp file left in the feed folder: %s", e.Name())
+				}
+				if strings.HasPrefix(e.Name(), "stock-delta-") {
+					deltas = append(deltas, e.Name())
+				}
+			}
+			if len(deltas) == 0 {
+				t.Fatal("no delta was published")
+			}
+			for _, d := range deltas {
+				b, _ := os.ReadFile(filepath.Join(dir, "feed", d))
+				if !strings.Contains(string(b), `"ART-003"`) || !strings.Contains(string(b), `"op":"delete","key":{"administration":"500","item_code":"ART-017"}`) ||
+					strings.Count(string(b), "\n") != 2 {
+					t.Errorf("delta %s is not exactly the two changes:\n%s", d, b)
+				}
+			}
+			// v2 archived exactly once
+			var placed []string
+			filepath.WalkDir(filepath.Join(dir, "archive", "stock"), func(p string, d os.DirEntry, err error) error {
+				if err == nil && !d.IsDir() && strings.HasSuffix(p, "_v2.csv") {
+					placed = append(placed, p)
+				}
+				return nil
+			})
+			if len(placed) != 1 {
+				t.Errorf("v2 archived %d times: %v", len(placed), placed)
+			}
+		})
+	}
+}
