@@ -31,6 +31,8 @@ type Job struct {
 	Open func() (io.ReadCloser, error)
 	// SHA256 returns the input's checksum (hex), waiting for it if needed.
 	SHA256 func() (string, error)
+	// Hash lets the handler choose when the checksum is computed.
+	Hash *ContentHash
 
 	turn *turn
 }
@@ -360,7 +362,8 @@ func (r *Runner) process(ctx context.Context, c *Claimed) error {
 		if err != nil {
 			return &Transient{Err: fmt.Errorf("reading claimed file %s: %w", c.Path, err)}
 		}
-		// The checksum is computed beside the handler's work.
+		// The handler decides when the checksum is computed (see
+		// ContentHash); whatever is left is done after it.
 		ch := newContentHash(c.Path)
 		sha := ch.Sum
 		if !ok {
@@ -439,7 +442,7 @@ func (r *Runner) finish(ctx context.Context, c *Claimed, in *ledger.Input) error
 
 // handle runs the handler, turning a size violation or a panic into a
 // quarantine instead of a crash.
-func (r *Runner) handle(ctx context.Context, in *ledger.Input, c *Claimed, log zerolog.Logger, ch *contentHash) (out Outcome, err error) {
+func (r *Runner) handle(ctx context.Context, in *ledger.Input, c *Claimed, log zerolog.Logger, ch *ContentHash) (out Outcome, err error) {
 	if r.MaxSize > 0 && in.Size > r.MaxSize {
 		return Outcome{Disposition: ledger.OutcomeFailed, Summary: "too large",
 			Problems: []string{fmt.Sprintf("The file is %s, more than the limit of %s for this exchange.", humanSize(in.Size), humanSize(r.MaxSize))},
@@ -454,7 +457,7 @@ func (r *Runner) handle(ctx context.Context, in *ledger.Input, c *Claimed, log z
 			err = nil
 		}
 	}()
-	job := &Job{Exchange: r.Exchange, Input: in, Path: c.Path, Log: log, SHA256: ch.Sum, Open: ch.Open, turn: turnFrom(ctx)}
+	job := &Job{Exchange: r.Exchange, Input: in, Path: c.Path, Log: log, SHA256: ch.Sum, Open: ch.Open, Hash: ch, turn: turnFrom(ctx)}
 	defer job.endTurn()
 	return r.Handler.Handle(ctx, job)
 }

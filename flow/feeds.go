@@ -43,7 +43,14 @@ type Producer interface {
 type Sink interface {
 	Begin(cols *feed.Columns) error
 	Emit(rec feed.Record) error
+	// Idle is work for a goroutine that waits for a parser (the input's
+	// checksum, in steps); it returns false when there is no more.
+	Idle() bool
 }
+
+// IdleUser is a Producer that calls Sink.Idle while it waits for its parser;
+// for the others the checksum is computed in a goroutine of its own.
+type IdleUser interface{ UsesIdle() bool }
 
 // ParallelSink is a Sink whose records go unchanged to several writers: a
 // producer that can (stock) writes to each in its own goroutine. Writers
@@ -57,6 +64,14 @@ type funcSink struct {
 	begin   func(*feed.Columns) error
 	emit    func(feed.Record) error
 	writers func() []feed.Writer
+	idle    func() bool
+}
+
+func (f funcSink) Idle() bool {
+	if f.idle == nil {
+		return false
+	}
+	return f.idle()
 }
 
 func (f funcSink) Begin(c *feed.Columns) error { return f.begin(c) }
@@ -180,7 +195,13 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 	if err != nil {
 		return exchange.Outcome{}, &exchange.Transient{Err: err}
 	}
-	summary, err := h.Producer.Produce(ctx, content, job.Input.Name, admin, funcSink{begin, emit, parallel})
+	var idle func() bool
+	if iu, ok := h.Producer.(IdleUser); ok && iu.UsesIdle() && job.Hash != nil {
+		idle = job.Hash.Step
+	} else if job.Hash != nil {
+		job.Hash.Start()
+	}
+	summary, err := h.Producer.Produce(ctx, content, job.Input.Name, admin, funcSink{begin, emit, parallel, idle})
 	content.Close()
 	if err == nil {
 		err = fanout(writers).Close()

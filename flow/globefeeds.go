@@ -67,6 +67,10 @@ type Items struct {
 	StateDir string // where the lookup for prices is kept
 }
 
+// UsesIdle implements IdleUser: the items reader is pipelined, and the
+// checksum is computed while the mapping waits for it.
+func (p *Items) UsesIdle() bool { return true }
+
 // Produce implements Producer.
 func (p *Items) Produce(ctx context.Context, f io.Reader, name, admin string, sink Sink) (string, error) {
 	opt := p.Options
@@ -117,7 +121,7 @@ func (p *Items) Produce(ctx context.Context, f io.Reader, name, admin string, si
 	lw := bufio.NewWriterSize(lk, 256<<10)
 	groups := map[string]string{}
 	left := map[string]int{}
-	err = globe.ReadItems(f, globe.Options{Encoding: p.Encoding}, func(it *globe.Item) error {
+	err = globe.ReadItems(f, globe.Options{Encoding: p.Encoding, Idle: sink.Idle}, func(it *globe.Item) error {
 		if it.HasCostPrice || it.HasSalesPrice {
 			fmt.Fprintf(lw, "i\t%s\t%s\t%s\n", it.Code, optDec(it.HasCostPrice, it.CostPrice), optDec(it.HasSalesPrice, it.SalesPrice))
 		}

@@ -158,7 +158,7 @@ func ReadItems(r io.Reader, opt Options, fn func(*Item) error) error {
 		h := &itemHandler{fn: fn, it: new(Item)}
 		return run(r, opt, eItems, eItem, h)
 	}
-	return pipeline(fn, func(first *Item, deliver func() (*Item, error)) error {
+	return pipeline(fn, opt.Idle, func(first *Item, deliver func() (*Item, error)) error {
 		h := &itemHandler{it: first}
 		h.fn = func(*Item) error {
 			next, err := deliver()

@@ -152,7 +152,7 @@ func TestPipelinePanics(t *testing.T) {
 				t.Errorf("recovered %v, want boom", v)
 			}
 		}()
-		pipeline(func(*int) error { return nil }, func(first *int, deliver func() (*int, error)) error {
+		pipeline(func(*int) error { return nil }, nil, func(first *int, deliver func() (*int, error)) error {
 			for range 100 {
 				if _, err := deliver(); err != nil {
 					return err
@@ -164,7 +164,7 @@ func TestPipelinePanics(t *testing.T) {
 	before := runtime.NumGoroutine()
 	func() {
 		defer func() { recover() }()
-		pipeline(func(*int) error { panic("fn") }, func(first *int, deliver func() (*int, error)) error {
+		pipeline(func(*int) error { panic("fn") }, nil, func(first *int, deliver func() (*int, error)) error {
 			for {
 				if _, err := deliver(); err != nil {
 					return err

@@ -41,7 +41,10 @@ func (p producerPanic) Error() string { return fmt.Sprintf("panic: %v", p.v) }
 // produce's error. It returns only after the producer goroutine has ended,
 // so produce's input is never touched after pipeline returns, and a panic
 // in produce is raised again in the caller.
-func pipeline[T any](fn func(*T) error, produce func(first *T, deliver func() (*T, error)) error) error {
+//
+// While no batch is ready, idle (if not nil) is called until it returns
+// false, so the caller's goroutine does useful work instead of waiting.
+func pipeline[T any](fn func(*T) error, idle func() bool, produce func(first *T, deliver func() (*T, error)) error) error {
 	free := make(chan *batch[T], pipeBatches)
 	full := make(chan *batch[T], pipeBatches)
 	done := make(chan struct{})
@@ -105,7 +108,19 @@ func pipeline[T any](fn func(*T) error, produce func(first *T, deliver func() (*
 		close(done)
 		<-exited
 	}()
-	for b := range full {
+	for {
+		var b *batch[T]
+		select {
+		case b = <-full:
+		default:
+			if idle != nil {
+				if !idle() {
+					idle = nil
+				}
+				continue
+			}
+			b = <-full
+		}
 		for _, rec := range b.recs[:b.n] {
 			if err := fn(rec); err != nil {
 				return err
@@ -124,5 +139,4 @@ func pipeline[T any](fn func(*T) error, produce func(first *T, deliver func() (*
 		b.n = 0
 		free <- b
 	}
-	panic("globe: pipeline ended without a result")
 }

@@ -49,6 +49,11 @@ type Options struct {
 	// MaxTag bounds one start or end tag including its attributes
 	// (default 1 MiB).
 	MaxTag int
+	// Idle, when set, is called on the caller's goroutine while it waits for
+	// the parser (pipelined reading only): a small piece of unrelated work,
+	// such as checksumming the input. It returns false once it has nothing
+	// more to do and is not called again.
+	Idle func() bool
 }
 
 const defaultMaxText = 1 << 20
