@@ -209,11 +209,14 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 	job.Log.Debug().Msg("records written")
 	partIdx := filepath.Join(work, "part.idx")
 	if err == nil {
+		// The written files reach the disk while the index is merged.
+		synced := make(chan error, 1)
+		go func() { synced <- outs.syncAll() }()
 		err = partJ.builder.Finish(h.Kind, partIdx)
-	}
-	job.Log.Debug().Msg("index merged")
-	if err == nil {
-		err = outs.syncAll()
+		job.Log.Debug().Msg("index merged")
+		if serr := <-synced; err == nil {
+			err = serr
+		}
 	}
 	crashpoint.Hit("feed-written")
 	if out, done := refusal(err); done {
@@ -515,6 +518,48 @@ func (j *indexedJSONL) Write(rec feed.Record) error {
 }
 
 func (j *indexedJSONL) Close() error { return j.w.Flush() }
+
+// indexedChunk is a chunk of lines with their index entries, hashed by the
+// goroutine that encodes it (see feed.ChunkWriter).
+type indexedChunk struct {
+	b    []byte
+	keys []byte
+	ents []indexedEntry
+}
+
+type indexedEntry struct {
+	kh, ch   uint64
+	off, len int
+}
+
+func (c *indexedChunk) Add(rec feed.Record) error {
+	start := len(c.b)
+	c.b = rec.AppendJSON(c.b)
+	off := len(c.keys)
+	var kh, ch uint64
+	c.keys, kh, ch = feed.RecordHashes(rec, c.b[start:], c.keys)
+	c.ents = append(c.ents, indexedEntry{kh: kh, ch: ch, off: off, len: len(c.keys) - off})
+	c.b = append(c.b, '\n')
+	return nil
+}
+
+// NewChunk implements feed.ChunkWriter.
+func (j *indexedJSONL) NewChunk() feed.Chunk {
+	return &indexedChunk{b: make([]byte, 0, 64<<10)}
+}
+
+// WriteChunk implements feed.ChunkWriter.
+func (j *indexedJSONL) WriteChunk(c feed.Chunk) error {
+	ch := c.(*indexedChunk)
+	defer func() { ch.b, ch.keys, ch.ents = ch.b[:0], ch.keys[:0], ch.ents[:0] }()
+	for _, e := range ch.ents {
+		if err := j.builder.AddHashed(ch.keys[e.off:e.off+e.len], e.kh, e.ch); err != nil {
+			return err
+		}
+	}
+	_, err := j.w.Write(ch.b)
+	return err
+}
 
 func (h *Feed) publish(ctx context.Context, job *exchange.Job, outs *outputs, now time.Time) ([]string, error) {
 	var names []string

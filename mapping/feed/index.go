@@ -9,11 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"hash/fnv"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 )
 
 // An index is a snapshot's identity list on disk: per record its key, a hash
@@ -33,25 +33,40 @@ import (
 // IndexRun is how many entries the builder sorts in memory at a time.
 var IndexRun = 1 << 16
 
+// indexEntry is one entry; in the builder its key is keys[koff:koff+klen]
+// of the run's key buffer.
 type indexEntry struct {
-	kh, ch uint64
-	ord    uint64
-	key    string
+	kh, ch     uint64
+	ord        uint64
+	koff, klen uint32
 }
 
-func (a indexEntry) less(b indexEntry) int {
-	if c := cmp.Compare(a.kh, b.kh); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.key, b.key)
-}
+// indexParts is the number of key-hash ranges a run records the offsets
+// of, so that Finish merges the ranges in parallel.
+const indexParts = 4
+
+const fnvOffset64, fnvPrime64 = 14695981039346656037, 1099511628211
 
 // KeyHash is the hash of a record key in an index.
 func KeyHash(key string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(key))
-	return h.Sum64()
+	h := uint64(fnvOffset64)
+	for i := 0; i < len(key); i++ {
+		h ^= uint64(key[i])
+		h *= fnvPrime64
+	}
+	return h
 }
+
+func keyHashBytes(key []byte) uint64 {
+	h := uint64(fnvOffset64)
+	for _, c := range key {
+		h ^= uint64(c)
+		h *= fnvPrime64
+	}
+	return h
+}
+
+const measuredAtName = `,"measured_at":"`
 
 // ContentHash hashes a record's JSON for change detection. A stock record's
 // measured_at is left out: every export has a new measuring time, and a delta
@@ -60,7 +75,14 @@ func ContentHash(rec Record, json []byte) uint64 {
 	if s, ok := rec.(*Stock); ok && s.MeasuredAt != "" {
 		// measured_at is the last field of a stock record, and the sequence
 		// cannot occur inside a JSON string (quotes there are escaped).
-		if i := bytes.LastIndex(json, []byte(`,"measured_at":`)); i > 0 {
+		// Fast path: the member as AppendJSON writes a value that needs no
+		// escaping.
+		if n := len(json) - len(measuredAtName) - len(s.MeasuredAt) - 2; n > 0 &&
+			string(json[n:n+len(measuredAtName)]) == measuredAtName &&
+			string(json[n+len(measuredAtName):len(json)-2]) == s.MeasuredAt &&
+			string(json[len(json)-2:]) == `"}` {
+			json = json[:n]
+		} else if i := bytes.LastIndex(json, []byte(`,"measured_at":`)); i > 0 {
 			json = json[:i]
 		} else {
 			c := *s
@@ -73,12 +95,45 @@ func ContentHash(rec Record, json []byte) uint64 {
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// IndexBuilder collects the entries of one snapshot.
+// AppendKey appends rec.Key() to b (without allocating for a stock record).
+func AppendKey(b []byte, rec Record) []byte {
+	if s, ok := rec.(*Stock); ok {
+		b = append(b, s.Administration...)
+		b = append(b, keySep...)
+		return append(b, s.ItemCode...)
+	}
+	return append(b, rec.Key()...)
+}
+
+// IndexBuilder collects the entries of one snapshot. Full runs are sorted
+// and written in the background, one at a time.
 type IndexBuilder struct {
 	dir  string
 	buf  []indexEntry
-	runs []string
+	keys []byte
+	runs []indexRun
 	n    uint64
+
+	// the run being spilled in the background, if any
+	pending           chan spillResult
+	spareBuf, sortBuf []indexEntry
+	spareKeys         []byte
+	counts            []int32
+	spillErr          error
+}
+
+// indexRun is a spilled run: its file and the byte offsets where each
+// key-hash range starts (parts[indexParts] is the size).
+type indexRun struct {
+	path  string
+	parts [indexParts + 1]int64
+}
+
+type spillResult struct {
+	run  indexRun
+	buf  []indexEntry
+	keys []byte
+	err  error
 }
 
 // NewIndexBuilder keeps its run files in dir.
@@ -86,11 +141,40 @@ func NewIndexBuilder(dir string) *IndexBuilder { return &IndexBuilder{dir: dir} 
 
 // Add records the next line of the snapshot: rec and its JSON.
 func (b *IndexBuilder) Add(rec Record, json []byte) error {
-	key := rec.Key()
-	b.buf = append(b.buf, indexEntry{kh: KeyHash(key), ch: ContentHash(rec, json), ord: b.n, key: key})
+	off := len(b.keys)
+	b.keys = AppendKey(b.keys, rec)
+	key := b.keys[off:]
+	return b.add(keyHashBytes(key), ContentHash(rec, json), off)
+}
+
+// RecordHashes returns what AddHashed needs for rec and its JSON: the key
+// (appended to keyBuf), its key hash and the content hash. It may be called
+// concurrently.
+func RecordHashes(rec Record, json, keyBuf []byte) (key []byte, kh, ch uint64) {
+	key = AppendKey(keyBuf, rec)
+	k := key[len(keyBuf):]
+	return key, keyHashBytes(k), ContentHash(rec, json)
+}
+
+// AddHashed records the next line of the snapshot from its key and hashes
+// (see RecordHashes); it is Add with the hashing done elsewhere.
+func (b *IndexBuilder) AddHashed(key []byte, kh, ch uint64) error {
+	off := len(b.keys)
+	b.keys = append(b.keys, key...)
+	return b.add(kh, ch, off)
+}
+
+func (b *IndexBuilder) add(kh, ch uint64, off int) error {
+	if b.spillErr != nil {
+		return b.spillErr
+	}
+	if len(b.keys) > 1<<32-1 {
+		return errors.New("index: keys too long")
+	}
+	b.buf = append(b.buf, indexEntry{kh: kh, ch: ch, ord: b.n, koff: uint32(off), klen: uint32(len(b.keys) - off)})
 	b.n++
 	if len(b.buf) >= IndexRun {
-		return b.spill()
+		return b.spillAsync()
 	}
 	return nil
 }
@@ -98,29 +182,143 @@ func (b *IndexBuilder) Add(rec Record, json []byte) error {
 // Count is the number of records added.
 func (b *IndexBuilder) Count() uint64 { return b.n }
 
-func (b *IndexBuilder) spill() error {
-	slices.SortFunc(b.buf, indexEntry.less)
-	f, err := os.CreateTemp(b.dir, ".run-*")
-	if err != nil {
+// wait waits for the background spill, if any.
+func (b *IndexBuilder) wait() error {
+	if b.pending == nil {
+		return b.spillErr
+	}
+	r := <-b.pending
+	b.pending = nil
+	b.spareBuf, b.spareKeys = r.buf[:0], r.keys[:0]
+	if r.err != nil && b.spillErr == nil {
+		b.spillErr = r.err
+	}
+	if r.run.path != "" {
+		b.runs = append(b.runs, r.run)
+	}
+	return b.spillErr
+}
+
+func (b *IndexBuilder) spillAsync() error {
+	if err := b.wait(); err != nil {
 		return err
 	}
+	buf, keys := b.buf, b.keys
+	b.buf, b.keys = b.spareBuf, b.spareKeys
+	b.spareBuf, b.spareKeys = nil, nil
+	done := make(chan spillResult, 1)
+	b.pending = done
+	go func() {
+		run, err := b.spillRun(buf, keys)
+		done <- spillResult{run: run, buf: buf, keys: keys, err: err}
+	}()
+	return nil
+}
+
+// sortEntries sorts es by key hash, then key: a counting sort on the top
+// bits of the (uniform) hash, then a sort of each small bucket.
+func (b *IndexBuilder) sortEntries(es []indexEntry, keys []byte) []indexEntry {
+	less := func(x, y indexEntry) int {
+		if c := cmp.Compare(x.kh, y.kh); c != 0 {
+			return c
+		}
+		return bytes.Compare(keys[x.koff:x.koff+x.klen], keys[y.koff:y.koff+y.klen])
+	}
+	n := len(es)
+	if n < 64 {
+		slices.SortFunc(es, less)
+		return es
+	}
+	bits := min(bitsLen(n), 16)
+	shift := 64 - bits
+	if cap(b.counts) < 1<<bits+1 {
+		b.counts = make([]int32, 1<<bits+1)
+	}
+	counts := b.counts[:1<<bits+1]
+	clear(counts)
+	for i := range es {
+		counts[es[i].kh>>shift+1]++
+	}
+	for i := 1; i < len(counts); i++ {
+		counts[i] += counts[i-1]
+	}
+	if cap(b.sortBuf) < n {
+		b.sortBuf = make([]indexEntry, n)
+	}
+	out := b.sortBuf[:n]
+	pos := slices.Clone(counts[:len(counts)-1])
+	for _, e := range es {
+		d := e.kh >> shift
+		out[pos[d]] = e
+		pos[d]++
+	}
+	for d := 0; d < len(counts)-1; d++ {
+		lo, hi := int(counts[d]), int(counts[d+1])
+		switch {
+		case hi-lo < 2:
+		case hi-lo <= 16:
+			for i := lo + 1; i < hi; i++ {
+				for j := i; j > lo && less(out[j], out[j-1]) < 0; j-- {
+					out[j], out[j-1] = out[j-1], out[j]
+				}
+			}
+		default:
+			slices.SortFunc(out[lo:hi], less)
+		}
+	}
+	return out
+}
+
+func bitsLen(n int) int {
+	b := 0
+	for 1<<b < n {
+		b++
+	}
+	return max(b, 1)
+}
+
+// spillRun sorts and writes one run. It runs in the background, one at a
+// time: it may use b.sortBuf and b.counts only.
+func (b *IndexBuilder) spillRun(es []indexEntry, keys []byte) (indexRun, error) {
+	var run indexRun
+	sorted := b.sortEntries(es, keys)
+	f, err := os.CreateTemp(b.dir, ".run-*")
+	if err != nil {
+		return run, err
+	}
 	w := bufio.NewWriterSize(f, 256<<10)
-	for _, e := range b.buf {
+	var off int64
+	part := 0
+	for _, e := range sorted {
+		for p := int(e.kh >> (64 - 2)); part < p; { // indexParts == 4
+			part++
+			run.parts[part] = off
+		}
+		key := keys[e.koff : e.koff+e.klen]
 		var hdr [3*8 + binary.MaxVarintLen64]byte
 		binary.LittleEndian.PutUint64(hdr[0:], e.kh)
 		binary.LittleEndian.PutUint64(hdr[8:], e.ch)
 		binary.LittleEndian.PutUint64(hdr[16:], e.ord)
-		n := binary.PutUvarint(hdr[24:], uint64(len(e.key)))
+		n := binary.PutUvarint(hdr[24:], uint64(len(key)))
 		w.Write(hdr[:24+n])
-		w.WriteString(e.key)
+		w.Write(key)
+		off += int64(24 + n + len(key))
+	}
+	for part < indexParts {
+		part++
+		run.parts[part] = off
 	}
 	if err := w.Flush(); err != nil {
 		f.Close()
-		return err
+		os.Remove(f.Name())
+		return run, err
 	}
-	b.runs = append(b.runs, f.Name())
-	b.buf = b.buf[:0]
-	return f.Close()
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return run, err
+	}
+	run.path = f.Name()
+	return run, nil
 }
 
 func writeEntryKey(w *bufio.Writer, e indexEntry, key []byte) {
@@ -137,13 +335,14 @@ func writeEntryKey(w *bufio.Writer, e indexEntry, key []byte) {
 type indexReader struct {
 	r    *bufio.Reader
 	f    *os.File
-	cur  indexEntry // cur.key is unused; the key is in keyb
+	name string
+	cur  indexEntry // cur.koff and cur.klen are unused; the key is in keyb
 	keyb []byte     // the current key, valid until next
 	ok   bool
 	err  error
 }
 
-// less orders two readers' current entries like indexEntry.less.
+// less orders two readers' current entries by key hash, then key.
 func (ir *indexReader) less(o *indexReader) int {
 	if c := cmp.Compare(ir.cur.kh, o.cur.kh); c != 0 {
 		return c
@@ -156,7 +355,7 @@ func openIndex(path string) (*indexReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	ir := &indexReader{r: bufio.NewReaderSize(f, 256<<10), f: f}
+	ir := &indexReader{r: bufio.NewReaderSize(f, 256<<10), f: f, name: f.Name()}
 	ir.next()
 	return ir, ir.err
 }
@@ -166,13 +365,13 @@ func (ir *indexReader) next() {
 	if _, err := io.ReadFull(ir.r, hdr[:]); err != nil {
 		ir.ok = false
 		if !errors.Is(err, io.EOF) {
-			ir.err = fmt.Errorf("index %s: %w", ir.f.Name(), err)
+			ir.err = fmt.Errorf("index %s: %w", ir.name, err)
 		}
 		return
 	}
 	n, err := binary.ReadUvarint(ir.r)
 	if err != nil || n > 1<<20 {
-		ir.ok, ir.err = false, fmt.Errorf("index %s is damaged", ir.f.Name())
+		ir.ok, ir.err = false, fmt.Errorf("index %s is damaged", ir.name)
 		return
 	}
 	if cap(ir.keyb) < int(n) {
@@ -180,7 +379,7 @@ func (ir *indexReader) next() {
 	}
 	ir.keyb = ir.keyb[:n]
 	if _, err := io.ReadFull(ir.r, ir.keyb); err != nil {
-		ir.ok, ir.err = false, fmt.Errorf("index %s is damaged: %w", ir.f.Name(), err)
+		ir.ok, ir.err = false, fmt.Errorf("index %s is damaged: %w", ir.name, err)
 		return
 	}
 	ir.cur = indexEntry{kh: binary.LittleEndian.Uint64(hdr[0:]), ch: binary.LittleEndian.Uint64(hdr[8:]),
@@ -188,7 +387,11 @@ func (ir *indexReader) next() {
 	ir.ok = true
 }
 
-func (ir *indexReader) close() { ir.f.Close() }
+func (ir *indexReader) close() {
+	if ir.f != nil {
+		ir.f.Close()
+	}
+}
 
 type runHeap []*indexReader
 
@@ -216,36 +419,87 @@ func (e *DuplicateKeyError) Error() string {
 
 // Finish merges everything added into the index file out (written
 // atomically by the caller's folder conventions: out is created anew). A
-// key added twice is a *DuplicateKeyError.
+// key added twice is a *DuplicateKeyError. The key-hash ranges of the runs
+// are merged in parallel, each into its own part of out.
 func (b *IndexBuilder) Finish(kind Kind, out string) error {
-	if len(b.buf) > 0 || len(b.runs) == 0 {
-		if err := b.spill(); err != nil {
-			return err
-		}
-	}
+	err := b.wait()
 	defer func() {
 		for _, r := range b.runs {
-			os.Remove(r)
+			os.Remove(r.path)
 		}
 	}()
-	var h runHeap
-	for _, r := range b.runs {
-		ir, err := openIndex(r)
+	if err != nil {
+		return err
+	}
+	if len(b.buf) > 0 || len(b.runs) == 0 {
+		run, err := b.spillRun(b.buf, b.keys)
 		if err != nil {
 			return err
 		}
-		defer ir.close()
-		if ir.ok {
-			h = append(h, ir)
-		}
+		b.runs = append(b.runs, run)
+		b.buf, b.keys = b.buf[:0], b.keys[:0]
 	}
-	heap.Init(&h)
+	files := make([]*os.File, len(b.runs))
+	for i, r := range b.runs {
+		f, err := os.Open(r.path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		files[i] = f
+	}
 	f, err := os.Create(out)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	w := bufio.NewWriterSize(f, 256<<10)
+	var errs [indexParts]error
+	var wg sync.WaitGroup
+	var base int64
+	for p := range indexParts {
+		size := int64(0)
+		for _, r := range b.runs {
+			size += r.parts[p+1] - r.parts[p]
+		}
+		if size == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func(p int, base int64) {
+			defer wg.Done()
+			errs[p] = b.mergePart(kind, files, p, io.NewOffsetWriter(f, base))
+		}(p, base)
+		base += size
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return f.Sync()
+}
+
+// mergePart merges key-hash range p of every run into w.
+func (b *IndexBuilder) mergePart(kind Kind, files []*os.File, p int, w io.Writer) error {
+	bufSize := max(4<<10, (256<<10)/indexParts)
+	var h runHeap
+	for i, r := range b.runs {
+		n := r.parts[p+1] - r.parts[p]
+		if n == 0 {
+			continue
+		}
+		ir := &indexReader{r: bufio.NewReaderSize(io.NewSectionReader(files[i], r.parts[p], n), bufSize), name: r.path}
+		ir.next()
+		if ir.err != nil {
+			return ir.err
+		}
+		if ir.ok {
+			h = append(h, ir)
+		}
+	}
+	heap.Init(&h)
+	bw := bufio.NewWriterSize(w, 256<<10)
 	var prevKH uint64
 	var prevKey []byte
 	first := true
@@ -256,7 +510,7 @@ func (b *IndexBuilder) Finish(kind Kind, out string) error {
 			k := string(ir.keyb)
 			return &DuplicateKeyError{Kind: kind, Key: k, Fields: KeyFieldsOf(kind, k)}
 		}
-		writeEntryKey(w, e, ir.keyb)
+		writeEntryKey(bw, e, ir.keyb)
 		prevKH, prevKey, first = e.kh, append(prevKey[:0], ir.keyb...), false
 		ir.next()
 		if ir.err != nil {
@@ -268,10 +522,7 @@ func (b *IndexBuilder) Finish(kind Kind, out string) error {
 			heap.Pop(&h)
 		}
 	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	return f.Sync()
+	return bw.Flush()
 }
 
 // DeltaFromIndexes writes the delta between a previous snapshot (its index

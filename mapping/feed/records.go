@@ -1,8 +1,6 @@
 package feed
 
 import (
-	"slices"
-
 	"globex/internal/decimal"
 )
 
@@ -187,47 +185,63 @@ func (c *Catalogue) AppendJSON(b []byte) []byte {
 
 // AppendJSON implements Record.
 func (s *Stock) AppendJSON(b []byte) []byte {
-	o := openObj(b)
-	o.str("administration", s.Administration)
-	o.str("item_code", s.ItemCode)
-	o.dec("on_hand", s.OnHand)
-	o.dec("reserved", s.Reserved)
-	o.dec("incoming", s.Incoming)
-	o.decOmit("available", s.Available)
-	o.str("availability", s.Availability)
-	o.strOmit("display", s.Display)
-	o.strOmit("expected_date", s.ExpectedDate)
-	if len(s.Warehouses) > 0 {
-		o.name("warehouses")
-		o.b = append(o.b, '{')
-		var arr [8]string
-		keys := arr[:0]
-		for k := range s.Warehouses {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for i, k := range keys {
-			if i > 0 {
-				o.b = append(o.b, ',')
-			}
-			o.b = appendJSONString(o.b, k)
-			o.b = append(o.b, ':')
-			o.b = s.Warehouses[k].AppendJSON(o.b)
-		}
-		o.b = append(o.b, '}')
+	b = append(b, `{"administration":`...)
+	b = appendJSONString(b, s.Administration)
+	b = append(b, `,"item_code":`...)
+	b = appendJSONString(b, s.ItemCode)
+	b = appendDecMember(b, `,"on_hand":"`, s.OnHand)
+	b = appendDecMember(b, `,"reserved":"`, s.Reserved)
+	b = appendDecMember(b, `,"incoming":"`, s.Incoming)
+	if s.Available != nil {
+		b = appendDecMember(b, `,"available":"`, *s.Available)
 	}
-	o.strOmit("measured_at", s.MeasuredAt)
-	return o.close()
+	b = append(b, `,"availability":`...)
+	b = appendJSONString(b, s.Availability)
+	if s.Display != "" {
+		b = append(b, `,"display":`...)
+		b = appendJSONString(b, s.Display)
+	}
+	if s.ExpectedDate != "" {
+		b = append(b, `,"expected_date":`...)
+		b = appendJSONString(b, s.ExpectedDate)
+	}
+	if len(s.Warehouses) > 0 {
+		b = append(b, `,"warehouses":{`...)
+		var arr [8]string
+		for i, k := range sortedKeysInto(arr[:0], s.Warehouses) {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			w := s.Warehouses[k]
+			b = w.AppendJSON(b)
+		}
+		b = append(b, '}')
+	}
+	if s.MeasuredAt != "" {
+		b = append(b, `,"measured_at":`...)
+		b = appendJSONString(b, s.MeasuredAt)
+	}
+	return append(b, '}')
+}
+
+// appendDecMember appends a decimal member: prefix is `,"name":"`.
+func appendDecMember(b []byte, prefix string, d decimal.Dec) []byte {
+	b = append(b, prefix...)
+	b = appendDec(b, d)
+	return append(b, '"')
 }
 
 // AppendJSON appends w's JSON object to b, as encoding/json would.
 func (w WarehouseStock) AppendJSON(b []byte) []byte {
-	o := openObj(b)
-	o.dec("on_hand", w.OnHand)
-	o.dec("reserved", w.Reserved)
-	o.dec("incoming", w.Incoming)
-	o.decOmit("available", w.Available)
-	return o.close()
+	b = appendDecMember(b, `{"on_hand":"`, w.OnHand)
+	b = appendDecMember(b, `,"reserved":"`, w.Reserved)
+	b = appendDecMember(b, `,"incoming":"`, w.Incoming)
+	if w.Available != nil {
+		b = appendDecMember(b, `,"available":"`, *w.Available)
+	}
+	return append(b, '}')
 }
 
 // AppendJSON implements Record.

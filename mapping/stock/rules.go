@@ -2,9 +2,11 @@ package stock
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"globex/internal/decimal"
@@ -276,25 +278,113 @@ func (r *Result) Each(ru Rules, fn func(rec *feed.Stock) error) error {
 }
 
 // WriteTo writes every record to each writer (for example a JSONL writer,
-// a CSV writer built with Columns(ru), and a feed.Delta), one pass per
-// writer, the passes running in parallel. It does not close the writers.
+// a CSV writer built with Columns(ru), and a feed.Delta). Writers that are
+// feed.ChunkWriters share one pass: every record is built once and encoded
+// for all of them, chunks of records in parallel on all CPUs, and written
+// in order. Any other writer gets a pass of its own, the passes running in
+// parallel. It does not close the writers.
 func (r *Result) WriteTo(ru Rules, writers ...feed.Writer) error {
 	if err := ru.Validate(); err != nil {
 		return err
 	}
-	errs := make([]error, len(writers))
+	var chunked []feed.ChunkWriter
+	var single []feed.Writer
+	for _, w := range writers {
+		if cw, ok := w.(feed.ChunkWriter); ok {
+			chunked = append(chunked, cw)
+		} else {
+			single = append(single, w)
+		}
+	}
+	errs := make([]error, len(single)+1)
 	var wg sync.WaitGroup
-	for i, w := range writers {
+	for i, w := range single {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			errs[i] = r.Each(ru, func(rec *feed.Stock) error { return w.Write(rec) })
 		}()
 	}
+	if len(chunked) > 0 {
+		errs[len(single)] = r.writeChunked(&ru, chunked)
+	}
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// chunkItems is how many records a worker of writeChunked encodes at a time.
+const chunkItems = 1024
+
+// writeChunked builds every record once and encodes it for every writer,
+// in chunks of records spread over the workers; the chunks are written in
+// order (a token goes round the workers), each while the others encode.
+// The error is that of the first record (in order) that failed.
+func (r *Result) writeChunked(ru *Rules, writers []feed.ChunkWriter) error {
+	nchunks := (r.items.n + chunkItems - 1) / chunkItems
+	workers := max(1, min(runtime.GOMAXPROCS(0), nchunks))
+	turns := make([]chan struct{}, workers)
+	for i := range turns {
+		turns[i] = make(chan struct{}, 1)
+	}
+	if workers > 0 {
+		turns[0] <- struct{}{}
+	}
+	var failed atomic.Bool
+	var firstErr error // set by the worker holding the token
+	counted := r.counted(ru)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b := &builder{res: r, ru: ru, counted: counted}
+			chunks := make([]feed.Chunk, len(writers))
+			for i, cw := range writers {
+				chunks[i] = cw.NewChunk()
+			}
+			for c := w; c < nchunks; c += workers {
+				var err error
+				if !failed.Load() {
+					err = r.encodeChunk(b, chunks, c)
+				}
+				<-turns[w]
+				if err != nil && firstErr == nil {
+					firstErr = err
+					failed.Store(true)
+				}
+				if !failed.Load() {
+					for i, cw := range writers {
+						if err := cw.WriteChunk(chunks[i]); err != nil {
+							firstErr = err
+							failed.Store(true)
+							break
+						}
+					}
+				}
+				turns[(w+1)%workers] <- struct{}{}
+			}
+		}()
+	}
+	wg.Wait()
+	return firstErr
+}
+
+func (r *Result) encodeChunk(b *builder, chunks []feed.Chunk, c int) error {
+	lo := int32(c * chunkItems)
+	hi := int32(min(r.items.n, (c+1)*chunkItems))
+	for i := lo; i < hi; i++ {
+		if err := b.build(i); err != nil {
+			return err
+		}
+		for _, ch := range chunks {
+			if err := ch.Add(&b.rec); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
