@@ -32,9 +32,14 @@ type Stock struct {
 func (p *Stock) Produce(ctx context.Context, f io.Reader, name, admin string, sink Sink) (string, error) {
 	opts := p.Options
 	opts.Administration = admin
-	if st, ok := f.(interface{ Stat() (os.FileInfo, error) }); ok && opts.MeasuredAt.IsZero() {
+	if st, ok := f.(interface{ Stat() (os.FileInfo, error) }); ok {
 		if fi, err := st.Stat(); err == nil {
-			opts.MeasuredAt = fi.ModTime()
+			if opts.MeasuredAt.IsZero() {
+				opts.MeasuredAt = fi.ModTime()
+			}
+			if opts.SizeHint <= 0 && fi.Mode().IsRegular() {
+				opts.SizeHint = fi.Size()
+			}
 		}
 	}
 	res, err := stock.Read(f, opts)

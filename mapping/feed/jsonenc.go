@@ -1,6 +1,7 @@
 package feed
 
 import (
+	"math/bits"
 	"slices"
 	"unicode/utf8"
 
@@ -170,8 +171,21 @@ func sortedKeysInto[V any](buf []string, m map[string]V) []string {
 
 const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
 
+// pow10u are the powers of ten that fit in a uint64.
+var pow10u = [20]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
+	1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
+
+// decDigits is the number of decimal digits of u (0 for 0).
+func decDigits(u uint64) int {
+	t := bits.Len64(u) * 1233 >> 12
+	if u >= pow10u[t] {
+		t++
+	}
+	return t
+}
+
 // appendDec appends d exactly as d.AppendTo does ("-0.05", "12.500"), with
-// a cheaper digit loop (two digits per division).
+// a cheaper digit loop (two digits per division) writing in place.
 func appendDec(b []byte, d decimal.Dec) []byte {
 	c, s := d.Coef(), d.Scale()
 	if c < 0 {
@@ -188,37 +202,43 @@ func appendDec(b []byte, d decimal.Dec) []byte {
 		}
 		return append(b, digitPairs[2*u], digitPairs[2*u+1])
 	}
-	var tmp [40]byte
-	i := len(tmp)
+	total := max(decDigits(u)-s, 1)
+	if s > 0 {
+		total += 1 + s
+	}
+	n := len(b)
+	b = slices.Grow(b, total)[:n+total]
+	out := b[n:]
+	i := len(out)
 	if s > 0 {
 		for ; s >= 2; s -= 2 {
 			q := u / 100
 			r := u - q*100
 			i -= 2
-			tmp[i], tmp[i+1] = digitPairs[2*r], digitPairs[2*r+1]
+			out[i], out[i+1] = digitPairs[2*r], digitPairs[2*r+1]
 			u = q
 		}
 		if s == 1 {
 			i--
-			tmp[i] = byte('0' + u%10)
+			out[i] = byte('0' + u%10)
 			u /= 10
 		}
 		i--
-		tmp[i] = '.'
+		out[i] = '.'
 	}
 	for u >= 100 {
 		q := u / 100
 		r := u - q*100
 		i -= 2
-		tmp[i], tmp[i+1] = digitPairs[2*r], digitPairs[2*r+1]
+		out[i], out[i+1] = digitPairs[2*r], digitPairs[2*r+1]
 		u = q
 	}
 	if u >= 10 {
 		i -= 2
-		tmp[i], tmp[i+1] = digitPairs[2*u], digitPairs[2*u+1]
+		out[i], out[i+1] = digitPairs[2*u], digitPairs[2*u+1]
 	} else {
 		i--
-		tmp[i] = byte('0' + u)
+		out[i] = byte('0' + u)
 	}
-	return append(b, tmp[i:]...)
+	return b
 }

@@ -76,15 +76,33 @@ type reader struct {
 	hasDef   bool
 	sink     func(pr *parsedRow, item []byte) // pipelined aggregation, or nil
 	pr       parsedRow
+	// per-row caches (see row)
+	adminBytes          []byte
+	adminCache, whCache internCache
+	measUnix            int64
 }
 
 func newReader(o *Options) *reader {
 	rd := &reader{opts: o, unit: "line", sep: sepTracker{fixed: o.Decimal},
-		res: &Result{adminIdx: map[string]uint16{}, whIdx: map[string]uint16{}, index: newItemIndex(), loc: o.Location}}
+		res: &Result{adminIdx: map[string]uint16{}, whIdx: map[string]uint16{}, index: newItemIndex(itemsHint(o.SizeHint)), loc: o.Location}}
 	if !o.MeasuredAt.IsZero() {
 		rd.defMeas, rd.hasDef = o.MeasuredAt.Unix(), true
 	}
 	return rd
+}
+
+// bytesPerItemHint is the export size per distinct item assumed by
+// itemsHint: a CSV row takes 40 to 100 bytes, and items usually have a row
+// in more than one warehouse.
+const bytesPerItemHint = 128
+
+// itemsHint estimates the number of distinct items of an export of size
+// bytes (0 when unknown).
+func itemsHint(size int64) int {
+	if size <= 0 {
+		return 0
+	}
+	return int(min(size/bytesPerItemHint, 1<<30))
 }
 
 func (rd *reader) header(hdr []string, delim byte, csv bool) error {
@@ -152,6 +170,54 @@ func intern(b []byte, idx map[string]uint16, list *[]string) (uint16, bool) {
 	return i, true
 }
 
+// internCache remembers the last value interned into one table: exports
+// repeat the administration and the warehouse row after row, so most rows
+// need no map lookup.
+type internCache struct {
+	last  []byte
+	idx   uint16
+	valid bool
+}
+
+func (c *internCache) intern(b []byte, idx map[string]uint16, list *[]string) (uint16, bool) {
+	if c.valid && string(b) == string(c.last) {
+		return c.idx, true
+	}
+	i, ok := intern(b, idx, list)
+	if ok {
+		c.last, c.idx, c.valid = append(c.last[:0], b...), i, true
+	}
+	return i, ok
+}
+
+// get returns the field f of a row, or nil when the row lacks it.
+func (rd *reader) get(fields [][]byte, f field) []byte {
+	if i := rd.cols[f]; i >= 0 && i < len(fields) {
+		return fields[i]
+	}
+	return nil
+}
+
+func (rd *reader) colName(f field) string { return rd.hdr[rd.cols[f]] }
+
+// num parses the quantity field f of a row; a bad value is reported as a
+// bad row and ok is false.
+func (rd *reader) num(line int, fields [][]byte, f field) (decimal.Dec, bool) {
+	raw := rd.get(fields, f)
+	d, info, err := parseNum(raw, rd.xlsx)
+	if err != nil {
+		rd.bad(line, rd.colName(f), string(raw), err.Error())
+		return d, false
+	}
+	if !rd.xlsx && info.sep != 0 {
+		if msg := rd.sep.check(info, line, rd.colName(f), trim(raw)); msg != "" {
+			rd.bad(line, rd.colName(f), string(raw), msg)
+			return d, false
+		}
+	}
+	return d, true
+}
+
 // row aggregates one data row.
 func (rd *reader) row(line int, fields [][]byte) {
 	rd.res.rows++
@@ -167,62 +233,42 @@ func (rd *reader) row(line int, fields [][]byte) {
 			}
 		}
 	}
-	get := func(f field) []byte {
-		if i := rd.cols[f]; i >= 0 && i < len(fields) {
-			return fields[i]
-		}
-		return nil
-	}
-	colName := func(f field) string { return rd.hdr[rd.cols[f]] }
-
-	item := trim(get(fItem))
+	item := trim(rd.get(fields, fItem))
 	if len(item) == 0 {
-		rd.bad(line, colName(fItem), "", "missing item code")
+		rd.bad(line, rd.colName(fItem), "", "missing item code")
 		return
 	}
-	admin := trim(get(fAdmin))
+	admin := trim(rd.get(fields, fAdmin))
 	if len(admin) == 0 {
-		admin = []byte(rd.opts.Administration)
+		if rd.adminBytes == nil {
+			rd.adminBytes = []byte(rd.opts.Administration)
+		}
+		admin = rd.adminBytes
 	} else if rd.opts.Administration != "" && string(admin) != rd.opts.Administration {
-		rd.bad(line, colName(fAdmin), string(admin), fmt.Sprintf("differs from the exchange's administration %q", rd.opts.Administration))
+		rd.bad(line, rd.colName(fAdmin), string(admin), fmt.Sprintf("differs from the exchange's administration %q", rd.opts.Administration))
 		return
-	}
-	num := func(f field) (decimal.Dec, bool) {
-		raw := get(f)
-		d, info, err := parseNum(raw, rd.xlsx)
-		if err != nil {
-			rd.bad(line, colName(f), string(raw), err.Error())
-			return d, false
-		}
-		if !rd.xlsx {
-			if msg := rd.sep.check(info, line, colName(f), trim(raw)); msg != "" {
-				rd.bad(line, colName(f), string(raw), msg)
-				return d, false
-			}
-		}
-		return d, true
 	}
 	var onHand, reserved, incoming, free, safety decimal.Dec
 	var ok bool
 	if rd.cols[fOnHand] >= 0 {
-		if onHand, ok = num(fOnHand); !ok {
+		if onHand, ok = rd.num(line, fields, fOnHand); !ok {
 			return
 		}
 	}
 	if rd.cols[fFree] >= 0 {
-		if free, ok = num(fFree); !ok {
+		if free, ok = rd.num(line, fields, fFree); !ok {
 			return
 		}
 	}
 	switch {
 	case rd.cols[fReserved] >= 0:
-		if reserved, ok = num(fReserved); !ok {
+		if reserved, ok = rd.num(line, fields, fReserved); !ok {
 			return
 		}
 	case rd.cols[fFree] >= 0 && rd.cols[fOnHand] >= 0:
 		r, err := onHand.Sub(free)
 		if err != nil {
-			rd.bad(line, colName(fFree), "", err.Error())
+			rd.bad(line, rd.colName(fFree), "", err.Error())
 			return
 		}
 		reserved = r
@@ -230,46 +276,51 @@ func (rd *reader) row(line int, fields [][]byte) {
 		onHand = free
 	}
 	if rd.cols[fIncoming] >= 0 {
-		if incoming, ok = num(fIncoming); !ok {
+		if incoming, ok = rd.num(line, fields, fIncoming); !ok {
 			return
 		}
 	}
 	hasSafety := false
-	if raw := get(fSafety); len(trim(raw)) > 0 {
-		if safety, ok = num(fSafety); !ok {
+	if raw := rd.get(fields, fSafety); len(trim(raw)) > 0 {
+		if safety, ok = rd.num(line, fields, fSafety); !ok {
 			return
 		}
 		hasSafety = true
 	}
 	meas, hasMeas := rd.defMeas, rd.hasDef
-	if raw := trim(get(fMeasured)); len(raw) > 0 {
-		t, err := rd.measured.parse(raw, rd.opts.Location, rd.xlsx, rd.date1904)
-		if err != nil {
-			rd.bad(line, colName(fMeasured), string(raw), err.Error())
-			return
+	if raw := trim(rd.get(fields, fMeasured)); len(raw) > 0 {
+		if rd.measured.raw != nil && string(raw) == string(rd.measured.raw) && rd.measured.err == nil {
+			meas, hasMeas = rd.measUnix, true // same date as the last row
+		} else {
+			t, err := rd.measured.parse(raw, rd.opts.Location, rd.xlsx, rd.date1904)
+			if err != nil {
+				rd.bad(line, rd.colName(fMeasured), string(raw), err.Error())
+				return
+			}
+			rd.measUnix = t.Unix()
+			meas, hasMeas = rd.measUnix, true
 		}
-		meas, hasMeas = t.Unix(), true
 	}
 	var expected int32
-	if raw := trim(get(fExpected)); len(raw) > 0 {
+	if raw := trim(rd.get(fields, fExpected)); len(raw) > 0 {
 		t, err := rd.expected.parse(raw, rd.opts.Location, rd.xlsx, rd.date1904)
 		if err != nil {
-			rd.bad(line, colName(fExpected), string(raw), err.Error())
+			rd.bad(line, rd.colName(fExpected), string(raw), err.Error())
 			return
 		}
 		expected = int32(t.Year()*10000 + int(t.Month())*100 + t.Day())
 	}
 
 	res := rd.res
-	ai, ok := intern(admin, res.adminIdx, &res.admins)
+	ai, ok := rd.adminCache.intern(admin, res.adminIdx, &res.admins)
 	if !ok {
-		rd.bad(line, colName(fAdmin), string(admin), "too many distinct administrations")
+		rd.bad(line, rd.colName(fAdmin), string(admin), "too many distinct administrations")
 		return
 	}
-	wh := trim(get(fWarehouse))
-	wi, ok := intern(wh, res.whIdx, &res.whs)
+	wh := trim(rd.get(fields, fWarehouse))
+	wi, ok := rd.whCache.intern(wh, res.whIdx, &res.whs)
 	if !ok {
-		rd.bad(line, colName(fWarehouse), string(wh), "too many distinct warehouses")
+		rd.bad(line, rd.colName(fWarehouse), string(wh), "too many distinct warehouses")
 		return
 	}
 	pr := &rd.pr

@@ -53,6 +53,62 @@ func parseNum(b []byte, exp bool) (decimal.Dec, numInfo, error) {
 	if len(b) == 0 {
 		return decimal.Dec{}, info, nil
 	}
+	if d, info, ok := parseNumShort(b); ok {
+		return d, info, nil
+	}
+	return parseNumSlow(b, exp)
+}
+
+// parseNumShort is the fast path of parseNum for a trimmed, non-empty value
+// of at most 18 bytes (so at most 18 digits: no range error is possible)
+// that is an optional sign, digits and at most one separator followed by
+// digits. ok is false for anything else, which parseNumSlow then parses.
+func parseNumShort(b []byte) (decimal.Dec, numInfo, bool) {
+	var info numInfo
+	if len(b) > 18 {
+		return decimal.Dec{}, info, false
+	}
+	j := 0
+	neg := false
+	if b[0] == '-' || b[0] == '+' {
+		neg = b[0] == '-'
+		j = 1
+	}
+	var coef int64
+	k := j
+	for k < len(b) && b[k]-'0' < 10 {
+		coef = coef*10 + int64(b[k]-'0')
+		k++
+	}
+	intDigits, frac := k-j, 0
+	if k < len(b) && (b[k] == ',' || b[k] == '.') {
+		info.sep = b[k]
+		k++
+		f0 := k
+		for k < len(b) && b[k]-'0' < 10 {
+			coef = coef*10 + int64(b[k]-'0')
+			k++
+		}
+		frac = k - f0
+		if frac == 0 {
+			return decimal.Dec{}, info, false
+		}
+	} else if intDigits == 0 {
+		return decimal.Dec{}, info, false
+	}
+	if k != len(b) {
+		return decimal.Dec{}, info, false
+	}
+	info.ambiguous = info.sep != 0 && frac == 3 && intDigits >= 1 && intDigits <= 3 && b[j] != '0'
+	if neg {
+		coef = -coef
+	}
+	return decimal.New(coef, frac), info, true
+}
+
+// parseNumSlow is parseNum for a trimmed, non-empty value.
+func parseNumSlow(b []byte, exp bool) (decimal.Dec, numInfo, error) {
+	var info numInfo
 	i := 0
 	neg := false
 	if b[0] == '-' || b[0] == '+' {

@@ -73,6 +73,9 @@ type Options struct {
 	// MaxXLSXBytes bounds the unzipped size of an XLSX workbook (default
 	// 256 MiB), against zip bombs.
 	MaxXLSXBytes int64
+	// SizeHint is the size of the export in bytes when known (0: unknown).
+	// It only presizes the table of items; any value reads the same.
+	SizeHint int64
 }
 
 func (o *Options) defaults() error {

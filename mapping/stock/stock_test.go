@@ -539,3 +539,25 @@ func FuzzRead(f *testing.F) {
 		w.Close()
 	})
 }
+
+// FuzzParseNum checks parseNum's fast path against the general parser.
+func FuzzParseNum(f *testing.F) {
+	for _, s := range []string{"0", "-0", "+1", "153,740", "1.234", "0,500", ".5", "5.", "-", "1,2,3", "123456789012345678", "12345678901234567,8", "1e3", "0.000000000000000001", " 7 ", "01.000"} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, s string, exp bool) {
+		b := trim([]byte(s))
+		if len(b) == 0 {
+			return
+		}
+		d, info, ok := parseNumShort(b)
+		if !ok {
+			return
+		}
+		d2, info2, err := parseNumSlow(b, exp)
+		if err != nil || !d.Equal(d2) || d.Scale() != d2.Scale() || info != info2 {
+			t.Fatalf("%q: fast %v %v %+v, general %v %v %+v %v", s, d, d.Scale(), info, d2, d2.Scale(), info2, err)
+		}
+	})
+}

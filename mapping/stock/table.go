@@ -89,9 +89,19 @@ type itemIndex struct {
 	n     int
 }
 
-func newItemIndex() *itemIndex {
-	return &itemIndex{seed: maphash.MakeSeed(), slots: make([]uint64, 1024)}
+// newItemIndex returns an index sized for about items items (0: unknown),
+// so that growing, which rehashes every key, is rare.
+func newItemIndex(items int) *itemIndex {
+	n := 1024
+	for n < 2*items && n < maxPresizedSlots {
+		n *= 2
+	}
+	return &itemIndex{seed: maphash.MakeSeed(), slots: make([]uint64, n)}
 }
+
+// maxPresizedSlots caps the size an index is given up front (64 MiB); it
+// still grows beyond it when the items are there.
+const maxPresizedSlots = 1 << 23
 
 func (x *itemIndex) hash(admin uint16, item []byte) uint64 {
 	return maphash.Bytes(x.seed, item) ^ uint64(admin)*0x9e3779b97f4a7c15
