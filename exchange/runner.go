@@ -224,6 +224,15 @@ func (r *Runner) Cycle(ctx context.Context) (time.Time, error) {
 	for _, e := range ready {
 		readySet[e.Name] = true
 	}
+	listed := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		listed[e.Name] = true
+	}
+	for name := range r.deferred {
+		if !listed[name] {
+			delete(r.deferred, name) // gone (another process took it, or removed)
+		}
+	}
 	for _, e := range entries {
 		if readySet[e.Name] {
 			continue

@@ -217,13 +217,12 @@ func (t *SFTPTarget) Describe() string {
 	return fmt.Sprintf("sftp://%s@%s/%s", c.User, c.Addr(), strings.TrimPrefix(c.Dir, "/"))
 }
 
-// Stage implements Target.
+// Stage implements Target: the content is spooled locally first (its size
+// must be known for the upload's check), then uploaded by StageFile.
 func (t *SFTPTarget) Stage(ctx context.Context, name, key string, write func(io.Writer) error) (string, error) {
 	if !fsx.ValidBaseName(name) || !fsx.ValidBaseName(key) {
 		return "", fmt.Errorf("refusing output name %q", name)
 	}
-	// The content is spooled locally first (it may be a large feed), then
-	// streamed to the server with its size known.
 	if err := os.MkdirAll(t.Spool, 0o755); err != nil {
 		return "", &Transient{Err: err}
 	}
@@ -232,19 +231,33 @@ func (t *SFTPTarget) Stage(ctx context.Context, name, key string, write func(io.
 		return "", &Transient{Err: err}
 	}
 	defer os.Remove(f.Name())
-	defer f.Close()
-	if err := write(f); err != nil {
+	err = write(f)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = &Transient{Err: cerr}
+	}
+	if err != nil {
 		return "", err
 	}
-	size, err := f.Seek(0, io.SeekCurrent)
+	return t.StageFile(ctx, name, key, f.Name())
+}
+
+// StageFile implements Target: the complete local file is uploaded under a
+// temporary name straight from where it is (no spool copy).
+func (t *SFTPTarget) StageFile(ctx context.Context, name, key, path string) (string, error) {
+	if !fsx.ValidBaseName(name) || !fsx.ValidBaseName(key) {
+		return "", fmt.Errorf("refusing output name %q", name)
+	}
+	f, err := os.Open(path)
 	if err != nil {
 		return "", &Transient{Err: err}
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
 		return "", &Transient{Err: err}
 	}
 	tmp := fsx.TempPrefix + key + "-" + name + fsx.TempSuffix
-	if err := t.Client.Upload(ctx, tmp, f, size); err != nil {
+	if err := t.Client.Upload(ctx, tmp, f, st.Size()); err != nil {
 		return "", &Transient{Err: err}
 	}
 	return tmp, nil

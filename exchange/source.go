@@ -66,6 +66,9 @@ type Target interface {
 	// and returns its name. The temporary name is derived from key, so that a
 	// retry with the same key replaces an interrupted attempt's leftover.
 	Stage(ctx context.Context, name, key string, write func(io.Writer) error) (tmp string, err error)
+	// StageFile is Stage for content that is already a complete local file:
+	// it is linked or uploaded from where it is instead of copied first.
+	StageFile(ctx context.Context, name, key, path string) (tmp string, err error)
 	// Publish makes tmp visible as name. With replace false an existing name
 	// is never overwritten (fsx.ErrExists).
 	Publish(ctx context.Context, tmp, name string, replace bool) error

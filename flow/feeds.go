@@ -601,23 +601,7 @@ func (h *Feed) publish(ctx context.Context, job *exchange.Job, outs *outputs, no
 // put publishes a local file under name in the target and keeps a copy in
 // archive/sent.
 func (h *Feed) put(ctx context.Context, job *exchange.Job, path, name string, replace bool, now time.Time) error {
-	var tmp string
-	var err error
-	if fs, ok := h.Target.(interface {
-		StageFile(ctx context.Context, name, key, path string) (string, error)
-	}); ok {
-		tmp, err = fs.StageFile(ctx, name, job.Input.ID, path)
-	} else {
-		tmp, err = h.Target.Stage(ctx, name, job.Input.ID, func(w io.Writer) error {
-			f, err := os.Open(path)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			_, err = io.Copy(w, f)
-			return err
-		})
-	}
+	tmp, err := h.Target.StageFile(ctx, name, job.Input.ID, path)
 	if err != nil {
 		return err
 	}

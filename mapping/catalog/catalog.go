@@ -198,15 +198,7 @@ func ValidStatus(s string) bool { return slices.Contains(AllStatuses, s) }
 // canonical form, or an error naming the first unknown one and the valid
 // ones.
 func Filter(statuses []string) ([]string, error) {
-	out := make([]string, 0, len(statuses))
-	for i, s := range statuses {
-		c := strings.ToLower(strings.TrimSpace(s))
-		if !ValidStatus(c) {
-			return nil, fmt.Errorf("statuses[%d]: unknown item status %q (want one of %s)", i, s, strings.Join(AllStatuses, ", "))
-		}
-		out = append(out, c)
-	}
-	return out, nil
+	return feed.CanonicalNames("statuses", "item status", statuses, AllStatuses)
 }
 
 // Validate checks the configured values: status names (see Filter),
@@ -219,8 +211,8 @@ func (o *Options) Validate() error {
 	if _, err := Filter(o.Statuses); err != nil {
 		return err
 	}
-	if c := o.Currency; c != "" && (len(c) != 3 || strings.ToUpper(c) != c || strings.TrimSpace(c) != c) {
-		return fmt.Errorf("currency: %q is not an ISO 4217 code like EUR", c)
+	if err := feed.CheckCurrency(o.Currency); err != nil {
+		return err
 	}
 	for code, st := range o.Conditions {
 		if strings.TrimSpace(code) == "" {

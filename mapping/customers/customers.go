@@ -120,15 +120,7 @@ type Options struct {
 // Filter checks a configured status filter and returns it in canonical
 // form (trimmed, lower case), or an error naming the first unknown status.
 func Filter(list []string) ([]string, error) {
-	out := make([]string, 0, len(list))
-	for i, s := range list {
-		c := strings.ToLower(strings.TrimSpace(s))
-		if !slices.Contains(AllStatuses, c) {
-			return nil, fmt.Errorf("statuses[%d]: unknown customer status %q (want one of %s)", i, s, strings.Join(AllStatuses, ", "))
-		}
-		out = append(out, c)
-	}
-	return out, nil
+	return feed.CanonicalNames("statuses", "customer status", list, AllStatuses)
 }
 
 // Validate checks the configured values: statuses, account types and
@@ -140,8 +132,8 @@ func (o *Options) Validate() error {
 	if _, err := Filter(o.Statuses); err != nil {
 		return err
 	}
-	if c := o.Currency; c != "" && (len(c) != 3 || strings.ToUpper(c) != c || strings.TrimSpace(c) != c) {
-		return fmt.Errorf("currency: %q is not an ISO 4217 code like EUR", c)
+	if err := feed.CheckCurrency(o.Currency); err != nil {
+		return err
 	}
 	for i, t := range o.Types {
 		if !slices.Contains(accountTypes, strings.ToUpper(strings.TrimSpace(t))) {

@@ -444,17 +444,9 @@ func (h *itemHandler) end(w *walker, rel []elem, txt []byte) {
 				h.text(tCategoryDescription, len(it.Categories)-1, txt)
 			}
 		case eAvailability:
-			if rel[1] == eDateStart || rel[1] == eDateEnd {
-				t, err := parseDate(txt)
-				if err != nil {
-					h.fail(w, "Availability/"+elemNames[rel[1]], txt, err)
-				}
-				if rel[1] == eDateStart {
-					it.AvailableFrom = t
-				} else {
-					it.AvailableTo = t
-				}
-			}
+			availability(rel[1], txt, &it.AvailableFrom, &it.AvailableTo, func(err error) {
+				h.fail(w, "Availability/"+elemNames[rel[1]], txt, err)
+			})
 		case eImage:
 			switch rel[1] {
 			case eName:

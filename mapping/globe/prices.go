@@ -181,17 +181,9 @@ func (h *priceHandler) end(w *walker, rel []elem, txt []byte) {
 				p.PriceListDescription = w.intern(txt)
 			}
 		case eAvailability:
-			if rel[1] == eDateStart || rel[1] == eDateEnd {
-				t, err := parseDate(txt)
-				if err != nil {
-					h.fail(w, "Availability/"+elemNames[rel[1]], txt, err)
-				}
-				if rel[1] == eDateStart {
-					p.ValidFrom = t
-				} else {
-					p.ValidTo = t
-				}
-			}
+			availability(rel[1], txt, &p.ValidFrom, &p.ValidTo, func(err error) {
+				h.fail(w, "Availability/"+elemNames[rel[1]], txt, err)
+			})
 		case eDiscounts:
 			if rel[1] == eDiscount {
 				p.Breaks = append(p.Breaks, h.brk)

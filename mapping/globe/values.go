@@ -278,3 +278,20 @@ func cut64(b []byte) string {
 	}
 	return string(b)
 }
+
+// availability reads Availability/DateStart or DateEnd into from or to;
+// other children are ignored. A bad date is reported through fail.
+func availability(child elem, txt []byte, from, to *time.Time, fail func(error)) {
+	if child != eDateStart && child != eDateEnd {
+		return
+	}
+	t, err := parseDate(txt)
+	if err != nil {
+		fail(err)
+	}
+	if child == eDateStart {
+		*from = t
+	} else {
+		*to = t
+	}
+}

@@ -100,8 +100,8 @@ func (o *Options) Validate() error {
 	if o == nil {
 		return nil
 	}
-	if c := o.Currency; c != "" && (len(c) != 3 || strings.ToUpper(c) != c || strings.TrimSpace(c) != c) {
-		return fmt.Errorf("currency: %q is not an ISO 4217 code like EUR", c)
+	if err := feed.CheckCurrency(o.Currency); err != nil {
+		return err
 	}
 	return nil
 }
