@@ -37,12 +37,17 @@ func (p *Stock) Produce(ctx context.Context, f io.Reader, name, admin string, si
 			if opts.MeasuredAt.IsZero() {
 				opts.MeasuredAt = fi.ModTime()
 			}
-			if opts.SizeHint <= 0 && fi.Mode().IsRegular() {
-				opts.SizeHint = fi.Size()
-			}
+		}
+	}
+	if opts.TempDir == "" {
+		if td, ok := sink.(interface{ TempDir() string }); ok {
+			opts.TempDir = td.TempDir()
 		}
 	}
 	res, err := stock.Read(f, opts)
+	if err == nil {
+		defer res.Close()
+	}
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {

@@ -2,34 +2,40 @@ package stock
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"hash/maphash"
 	"math"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"globex/internal/decimal"
 )
 
 // Result is a stock export aggregated per administration and item, ready
-// to be turned into feed records with Each or WriteTo.
+// to be turned into feed records with Each or WriteTo. It may keep a
+// temporary file: call Close when done with it.
 type Result struct {
-	admins   []string
-	adminIdx map[string]uint16
-	whs      []string
-	whIdx    map[string]uint16
-	index    *itemIndex
-	keys     arena
-	items    chunked[itemAgg]
-	whRows   chunked[whAgg]
-	rows     int
-	badRows  []*RowError
-	badTotal int
-	badAgg   []aggBad
-	loc      *time.Location
+	admins      []string
+	adminIdx    map[string]uint16
+	whs         []string
+	whIdx       map[string]uint16
+	rows        int
+	items       int
+	badRows     []*RowError
+	badTotal    int
+	measured    int64 // earliest measuring time of an item
+	hasMeasured bool
+	lastLine    uint64     // the largest first line of an item
+	whUsed      []bool     // per warehouse: an item has a row in it
+	aggs        *partStore // per partition, the items in order of appearance
 }
 
 // Items is the number of records (distinct administration and item pairs).
-func (r *Result) Items() int { return r.items.n }
+func (r *Result) Items() int { return r.items }
 
 // Rows is the number of data rows read, bad ones included.
 func (r *Result) Rows() int { return r.rows }
@@ -41,26 +47,39 @@ func (r *Result) BadRows() []*RowError { return r.badRows }
 // BadRowCount is the number of bad rows skipped.
 func (r *Result) BadRowCount() int { return r.badTotal }
 
-// Warehouses lists the warehouse codes found, in order of appearance.
-func (r *Result) Warehouses() []string { return r.whs }
+// Warehouses lists the codes of the warehouses the items have rows in,
+// sorted.
+func (r *Result) Warehouses() []string {
+	var w []string
+	for i, used := range r.whUsed {
+		if used {
+			w = append(w, r.whs[i])
+		}
+	}
+	slices.Sort(w)
+	return w
+}
 
 // MeasuredAt returns the earliest measuring time in the file (zero when
 // there is none): orders sent to the ERP after it are not yet in the stock
 // figures (see Rules.Reserved).
 func (r *Result) MeasuredAt() time.Time {
-	var min int64 = math.MaxInt64
-	for i := range int32(r.items.n) {
-		if it := r.items.at(i); it.hasMeasured && it.measured < min {
-			min = it.measured
-		}
-	}
-	if min == math.MaxInt64 {
+	if !r.hasMeasured {
 		return time.Time{}
 	}
-	return time.Unix(min, 0).UTC()
+	return time.Unix(r.measured, 0).UTC()
 }
 
-// reader holds the per-file parsing state.
+// Close removes the result's temporary file, if any.
+func (r *Result) Close() error {
+	if r.aggs == nil {
+		return nil
+	}
+	return r.aggs.close()
+}
+
+// reader holds the per-file reading state; parsers (one per goroutine)
+// share it.
 type reader struct {
 	opts     *Options
 	res      *Result
@@ -69,40 +88,29 @@ type reader struct {
 	unit     string
 	xlsx     bool
 	date1904 bool
-	sep      sepTracker
-	measured dateCache
-	expected dateCache
+	delim    byte
+	sep      sepTracker // the file's separator decisions, in file order
 	defMeas  int64
 	hasDef   bool
-	sink     func(pr *parsedRow, item []byte) // pipelined aggregation, or nil
-	pr       parsedRow
-	// per-row caches (see row)
-	adminBytes          []byte
-	adminCache, whCache internCache
-	measUnix            int64
+	seed     maphash.Seed
+	internMu sync.Mutex
+	rowStore *partStore
+	seq      *parser // the parser of rows taken in file order
+	badAgg   []aggBad
 }
 
 func newReader(o *Options) *reader {
-	rd := &reader{opts: o, unit: "line", sep: sepTracker{fixed: o.Decimal},
-		res: &Result{adminIdx: map[string]uint16{}, whIdx: map[string]uint16{}, index: newItemIndex(itemsHint(o.SizeHint)), loc: o.Location}}
+	rd := &reader{opts: o, unit: "line", sep: sepTracker{fixed: o.Decimal}, seed: maphash.MakeSeed(),
+		res: &Result{adminIdx: map[string]uint16{}, whIdx: map[string]uint16{}}}
 	if !o.MeasuredAt.IsZero() {
 		rd.defMeas, rd.hasDef = o.MeasuredAt.Unix(), true
 	}
+	// Rows leave memory as they are added up, so rows and items may each
+	// use most of the budget.
+	rd.rowStore = newPartStore(o.TempDir, "rows", o.MemoryBudget*3/4)
+	rd.res.aggs = newPartStore(o.TempDir, "items", o.MemoryBudget*3/4)
+	rd.seq = rd.newParser(&rd.sep)
 	return rd
-}
-
-// bytesPerItemHint is the export size per distinct item assumed by
-// itemsHint: a CSV row takes 40 to 100 bytes, and items usually have a row
-// in more than one warehouse.
-const bytesPerItemHint = 128
-
-// itemsHint estimates the number of distinct items of an export of size
-// bytes (0 when unknown).
-func itemsHint(size int64) int {
-	if size <= 0 {
-		return 0
-	}
-	return int(min(size/bytesPerItemHint, 1<<30))
 }
 
 func (rd *reader) header(hdr []string, delim byte, csv bool) error {
@@ -110,24 +118,80 @@ func (rd *reader) header(hdr []string, delim byte, csv bool) error {
 	if err != nil {
 		return fmt.Errorf("stock: %w", err)
 	}
-	rd.cols, rd.hdr = m, hdr
+	rd.cols, rd.hdr, rd.delim = m, hdr, delim
 	return nil
 }
 
-func (rd *reader) bad(line int, col, val, msg string) {
-	rd.res.badTotal++
-	if len(rd.res.badRows) < rd.opts.MaxBadRows {
-		rd.res.badRows = append(rd.res.badRows, &RowError{Unit: rd.unit, Line: line, Column: col, Value: val, Msg: msg})
+// blockBytes is about how many bytes of a CSV file make a block (see
+// readBlocks), and of rows a parser collects before they are committed. A
+// variable for tests.
+var blockBytes = 1 << 20
+
+// blockOut is what a parser made of a run of rows: the rows, encoded per
+// partition, and the bad ones.
+type blockOut struct {
+	parts    [nParts][]byte
+	bytes    int
+	rows     int
+	bad      []*RowError
+	badTotal int
+	sep      sepSummary
+}
+
+func (o *blockOut) reset() {
+	for i := range o.parts {
+		o.parts[i] = o.parts[i][:0]
 	}
+	o.bytes, o.rows, o.bad, o.badTotal, o.sep = 0, 0, o.bad[:0], 0, sepSummary{}
+}
+
+// commit adds a block's rows to the file's, in file order.
+func (rd *reader) commit(o *blockOut) error {
+	res := rd.res
+	res.rows += o.rows
+	res.badTotal += o.badTotal
+	for _, b := range o.bad {
+		if len(res.badRows) < rd.opts.MaxBadRows {
+			res.badRows = append(res.badRows, b)
+		}
+	}
+	for p := range o.parts {
+		if err := rd.rowStore.add(p, o.parts[p]); err != nil {
+			return err
+		}
+	}
+	o.reset()
+	return nil
+}
+
+// rowInOrder parses a row taken in file order (XLSX, or CSV past a point
+// where blocks cannot be cut).
+func (rd *reader) rowInOrder(line int, fields [][]byte) error {
+	rd.seq.row(line, fields)
+	if rd.seq.out.bytes >= blockBytes {
+		return rd.commit(rd.seq.out)
+	}
+	return nil
 }
 
 func (rd *reader) finish() (*Result, error) {
-	if len(rd.res.badAgg) > 0 {
-		for _, b := range rd.res.badAgg {
+	if err := rd.commit(rd.seq.out); err != nil {
+		return nil, err
+	}
+	err := rd.aggregate()
+	if cerr := rd.rowStore.close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(rd.badAgg) > 0 {
+		slices.SortFunc(rd.badAgg, func(a, b aggBad) int { return a.line - b.line })
+		for _, b := range rd.badAgg {
 			rd.res.badTotal++
 			rd.res.badRows = append(rd.res.badRows, &RowError{Unit: rd.unit, Line: b.line, Msg: b.msg})
 		}
-		rd.res.badAgg = nil
+		rd.badAgg = nil
 		slices.SortStableFunc(rd.res.badRows, func(a, b *RowError) int { return a.Line - b.Line })
 		if len(rd.res.badRows) > rd.opts.MaxBadRows {
 			rd.res.badRows = rd.res.badRows[:rd.opts.MaxBadRows]
@@ -170,178 +234,281 @@ func intern(b []byte, idx map[string]uint16, list *[]string) (uint16, bool) {
 	return i, true
 }
 
-// internCache remembers the last value interned into one table: exports
-// repeat the administration and the warehouse row after row, so most rows
-// need no map lookup.
+// internCache remembers the last value a parser interned into one table:
+// exports repeat the administration and the warehouse row after row, so
+// most rows need neither the lock nor a map lookup.
 type internCache struct {
 	last  []byte
 	idx   uint16
 	valid bool
 }
 
-func (c *internCache) intern(b []byte, idx map[string]uint16, list *[]string) (uint16, bool) {
+func (p *parser) intern(c *internCache, b []byte, idx map[string]uint16, list *[]string) (uint16, bool) {
 	if c.valid && string(b) == string(c.last) {
 		return c.idx, true
 	}
+	p.rd.internMu.Lock()
 	i, ok := intern(b, idx, list)
+	p.rd.internMu.Unlock()
 	if ok {
 		c.last, c.idx, c.valid = append(c.last[:0], b...), i, true
 	}
 	return i, ok
 }
 
+// parser turns rows into row records; one per goroutine.
+type parser struct {
+	rd                  *reader
+	sep                 *sepTracker
+	out                 *blockOut
+	measured, expected  dateCache
+	measUnix            int64
+	adminBytes          []byte
+	adminCache, whCache internCache
+}
+
+// newParser returns a parser checking decimal separators with sep: the
+// file's tracker, or a recording one for blocks parsed ahead.
+func (rd *reader) newParser(sep *sepTracker) *parser {
+	return &parser{rd: rd, sep: sep, out: &blockOut{}}
+}
+
 // get returns the field f of a row, or nil when the row lacks it.
-func (rd *reader) get(fields [][]byte, f field) []byte {
-	if i := rd.cols[f]; i >= 0 && i < len(fields) {
+func (p *parser) get(fields [][]byte, f field) []byte {
+	if i := p.rd.cols[f]; i >= 0 && i < len(fields) {
 		return fields[i]
 	}
 	return nil
 }
 
-func (rd *reader) colName(f field) string { return rd.hdr[rd.cols[f]] }
+func (p *parser) colName(f field) string { return p.rd.hdr[p.rd.cols[f]] }
+
+func (p *parser) bad(line int, col, val, msg string) {
+	o := p.out
+	o.badTotal++
+	if len(o.bad) < p.rd.opts.MaxBadRows {
+		o.bad = append(o.bad, &RowError{Unit: p.rd.unit, Line: line, Column: col, Value: val, Msg: msg})
+	}
+}
 
 // num parses the quantity field f of a row; a bad value is reported as a
 // bad row and ok is false.
-func (rd *reader) num(line int, fields [][]byte, f field) (decimal.Dec, bool) {
-	raw := rd.get(fields, f)
-	d, info, err := parseNum(raw, rd.xlsx)
+func (p *parser) num(line int, fields [][]byte, f field) (decimal.Dec, bool) {
+	raw := p.get(fields, f)
+	d, info, err := parseNum(raw, p.rd.xlsx)
 	if err != nil {
-		rd.bad(line, rd.colName(f), string(raw), err.Error())
+		p.bad(line, p.colName(f), string(raw), err.Error())
 		return d, false
 	}
-	if !rd.xlsx && info.sep != 0 {
-		if msg := rd.sep.check(info, line, rd.colName(f), trim(raw)); msg != "" {
-			rd.bad(line, rd.colName(f), string(raw), msg)
+	if !p.rd.xlsx && info.sep != 0 {
+		if msg := p.sep.check(info, line, p.colName(f), trim(raw)); msg != "" {
+			p.bad(line, p.colName(f), string(raw), msg)
 			return d, false
 		}
 	}
 	return d, true
 }
 
-// row aggregates one data row.
-func (rd *reader) row(line int, fields [][]byte) {
-	rd.res.rows++
+// row parses one data row into a row record.
+func (p *parser) row(line int, fields [][]byte) {
+	rd := p.rd
+	p.out.rows++
 	if n := len(rd.hdr); len(fields) != n {
 		if len(fields) < n && !rd.xlsx {
-			rd.bad(line, "", "", fmt.Sprintf("has %d fields, the header has %d", len(fields), n))
+			p.bad(line, "", "", fmt.Sprintf("has %d fields, the header has %d", len(fields), n))
 			return
 		}
 		for _, f := range fields[min(n, len(fields)):] {
 			if len(trim(f)) > 0 {
-				rd.bad(line, "", "", fmt.Sprintf("has %d fields, the header has %d", len(fields), n))
+				p.bad(line, "", "", fmt.Sprintf("has %d fields, the header has %d", len(fields), n))
 				return
 			}
 		}
 	}
-	item := trim(rd.get(fields, fItem))
+	item := trim(p.get(fields, fItem))
 	if len(item) == 0 {
-		rd.bad(line, rd.colName(fItem), "", "missing item code")
+		p.bad(line, p.colName(fItem), "", "missing item code")
 		return
 	}
-	admin := trim(rd.get(fields, fAdmin))
+	admin := trim(p.get(fields, fAdmin))
 	if len(admin) == 0 {
-		if rd.adminBytes == nil {
-			rd.adminBytes = []byte(rd.opts.Administration)
+		if p.adminBytes == nil {
+			p.adminBytes = []byte(rd.opts.Administration)
 		}
-		admin = rd.adminBytes
+		admin = p.adminBytes
 	} else if rd.opts.Administration != "" && string(admin) != rd.opts.Administration {
-		rd.bad(line, rd.colName(fAdmin), string(admin), fmt.Sprintf("differs from the exchange's administration %q", rd.opts.Administration))
+		p.bad(line, p.colName(fAdmin), string(admin), fmt.Sprintf("differs from the exchange's administration %q", rd.opts.Administration))
 		return
 	}
-	var onHand, reserved, incoming, free, safety decimal.Dec
+	var r rowRec
 	var ok bool
 	if rd.cols[fOnHand] >= 0 {
-		if onHand, ok = rd.num(line, fields, fOnHand); !ok {
+		if r.onHand, ok = p.num(line, fields, fOnHand); !ok {
 			return
 		}
 	}
+	var free decimal.Dec
 	if rd.cols[fFree] >= 0 {
-		if free, ok = rd.num(line, fields, fFree); !ok {
+		if free, ok = p.num(line, fields, fFree); !ok {
 			return
 		}
 	}
 	switch {
 	case rd.cols[fReserved] >= 0:
-		if reserved, ok = rd.num(line, fields, fReserved); !ok {
+		if r.reserved, ok = p.num(line, fields, fReserved); !ok {
 			return
 		}
 	case rd.cols[fFree] >= 0 && rd.cols[fOnHand] >= 0:
-		r, err := onHand.Sub(free)
+		res, err := r.onHand.Sub(free)
 		if err != nil {
-			rd.bad(line, rd.colName(fFree), "", err.Error())
+			p.bad(line, p.colName(fFree), "", err.Error())
 			return
 		}
-		reserved = r
+		r.reserved = res
 	case rd.cols[fFree] >= 0:
-		onHand = free
+		r.onHand = free
 	}
 	if rd.cols[fIncoming] >= 0 {
-		if incoming, ok = rd.num(line, fields, fIncoming); !ok {
+		if r.incoming, ok = p.num(line, fields, fIncoming); !ok {
 			return
 		}
 	}
-	hasSafety := false
-	if raw := rd.get(fields, fSafety); len(trim(raw)) > 0 {
-		if safety, ok = rd.num(line, fields, fSafety); !ok {
+	if raw := p.get(fields, fSafety); len(trim(raw)) > 0 {
+		if r.safety, ok = p.num(line, fields, fSafety); !ok {
 			return
 		}
-		hasSafety = true
+		r.flags |= rowSafety
 	}
-	meas, hasMeas := rd.defMeas, rd.hasDef
-	if raw := trim(rd.get(fields, fMeasured)); len(raw) > 0 {
-		if rd.measured.raw != nil && string(raw) == string(rd.measured.raw) && rd.measured.err == nil {
-			meas, hasMeas = rd.measUnix, true // same date as the last row
+	r.measured = rd.defMeas
+	if rd.hasDef {
+		r.flags |= rowMeasured
+	}
+	if raw := trim(p.get(fields, fMeasured)); len(raw) > 0 {
+		if p.measured.raw != nil && string(raw) == string(p.measured.raw) && p.measured.err == nil {
+			r.measured = p.measUnix // same date as the last row
 		} else {
-			t, err := rd.measured.parse(raw, rd.opts.Location, rd.xlsx, rd.date1904)
+			t, err := p.measured.parse(raw, rd.opts.Location, rd.xlsx, rd.date1904)
 			if err != nil {
-				rd.bad(line, rd.colName(fMeasured), string(raw), err.Error())
+				p.bad(line, p.colName(fMeasured), string(raw), err.Error())
 				return
 			}
-			rd.measUnix = t.Unix()
-			meas, hasMeas = rd.measUnix, true
+			p.measUnix = t.Unix()
+			r.measured = p.measUnix
 		}
+		r.flags |= rowMeasured
 	}
-	var expected int32
-	if raw := trim(rd.get(fields, fExpected)); len(raw) > 0 {
-		t, err := rd.expected.parse(raw, rd.opts.Location, rd.xlsx, rd.date1904)
+	if raw := trim(p.get(fields, fExpected)); len(raw) > 0 {
+		t, err := p.expected.parse(raw, rd.opts.Location, rd.xlsx, rd.date1904)
 		if err != nil {
-			rd.bad(line, rd.colName(fExpected), string(raw), err.Error())
+			p.bad(line, p.colName(fExpected), string(raw), err.Error())
 			return
 		}
-		expected = int32(t.Year()*10000 + int(t.Month())*100 + t.Day())
+		r.expected = uint32(t.Year()*10000 + int(t.Month())*100 + t.Day())
 	}
-
 	res := rd.res
-	ai, ok := rd.adminCache.intern(admin, res.adminIdx, &res.admins)
-	if !ok {
-		rd.bad(line, rd.colName(fAdmin), string(admin), "too many distinct administrations")
+	if r.admin, ok = p.intern(&p.adminCache, admin, res.adminIdx, &res.admins); !ok {
+		p.bad(line, p.colName(fAdmin), string(admin), "too many distinct administrations")
 		return
 	}
-	wh := trim(rd.get(fields, fWarehouse))
-	wi, ok := rd.whCache.intern(wh, res.whIdx, &res.whs)
-	if !ok {
-		rd.bad(line, rd.colName(fWarehouse), string(wh), "too many distinct warehouses")
+	wh := trim(p.get(fields, fWarehouse))
+	if r.wh, ok = p.intern(&p.whCache, wh, res.whIdx, &res.whs); !ok {
+		p.bad(line, p.colName(fWarehouse), string(wh), "too many distinct warehouses")
 		return
 	}
-	pr := &rd.pr
-	*pr = parsedRow{line: line, admin: ai, wh: wi, onHand: onHand, reserved: reserved, incoming: incoming,
-		safety: safety, measured: meas, expected: expected, hasSafety: hasSafety, hasMeasured: hasMeas}
-	if rd.sink != nil {
-		rd.sink(pr, item)
-		return
-	}
-	rd.res.add(pr, item, &rd.res.badAgg)
+	r.line = uint64(line)
+	r.item = item
+	r.hash = maphash.Bytes(rd.seed, item) ^ uint64(r.admin)*0x9e3779b97f4a7c15
+	pp := partOf(r.hash)
+	b := p.out.parts[pp]
+	n := len(b)
+	b = r.append(b)
+	p.out.parts[pp] = b
+	p.out.bytes += len(b) - n
 }
 
-// parsedRow is one good row, ready to be added to the aggregates.
-type parsedRow struct {
-	onHand, reserved, incoming, safety decimal.Dec
-	measured                           int64
-	line                               int
-	itemOff, itemLen                   int // item code in a batch buffer (pipelined reading)
-	expected                           int32
-	admin, wh                          uint16
-	hasSafety, hasMeasured             bool
+// rowRec is one good row. Encoded (append), it is: the hash (8 bytes), the
+// line, administration and warehouse, flags, on hand, reserved, incoming,
+// then safety stock, measuring time and expected date when present, and
+// the item code.
+type rowRec struct {
+	hash                       uint64
+	line                       uint64
+	onHand, reserved, incoming decimal.Dec
+	safety                     decimal.Dec
+	measured                   int64
+	expected                   uint32 // yyyymmdd, 0 for none
+	admin, wh                  uint16
+	flags                      byte
+	item                       []byte
+}
+
+const (
+	rowSafety = 1 << iota
+	rowMeasured
+)
+
+func appendDec(b []byte, d decimal.Dec) []byte {
+	return binary.AppendVarint(append(b, byte(d.Scale())), d.Coef())
+}
+
+// readDec decodes what appendDec wrote at b[i:] and returns the position
+// after it.
+func readDec(b []byte, i int) (decimal.Dec, int) {
+	s := int(b[i])
+	c, n := binary.Varint(b[i+1:])
+	return decimal.New(c, s), i + 1 + n
+}
+
+func (r *rowRec) append(b []byte) []byte {
+	b = binary.LittleEndian.AppendUint64(b, r.hash)
+	b = binary.AppendUvarint(b, r.line)
+	b = append(b, byte(r.admin), byte(r.admin>>8), byte(r.wh), byte(r.wh>>8), r.flags)
+	b = appendDec(b, r.onHand)
+	b = appendDec(b, r.reserved)
+	b = appendDec(b, r.incoming)
+	if r.flags&rowSafety != 0 {
+		b = appendDec(b, r.safety)
+	}
+	if r.flags&rowMeasured != 0 {
+		b = binary.AppendVarint(b, r.measured)
+	}
+	b = binary.AppendUvarint(b, uint64(r.expected))
+	b = binary.AppendUvarint(b, uint64(len(r.item)))
+	return append(b, r.item...)
+}
+
+// decode reads the row record at b[i:] (its item aliases b) and returns
+// the position after it.
+func (r *rowRec) decode(b []byte, i int) int {
+	r.hash = binary.LittleEndian.Uint64(b[i:])
+	i += 8
+	var n int
+	r.line, n = binary.Uvarint(b[i:])
+	i += n
+	r.admin = uint16(b[i]) | uint16(b[i+1])<<8
+	r.wh = uint16(b[i+2]) | uint16(b[i+3])<<8
+	r.flags = b[i+4]
+	i += 5
+	r.onHand, i = readDec(b, i)
+	r.reserved, i = readDec(b, i)
+	r.incoming, i = readDec(b, i)
+	if r.flags&rowSafety != 0 {
+		r.safety, i = readDec(b, i)
+	} else {
+		r.safety = decimal.Dec{}
+	}
+	r.measured = 0
+	if r.flags&rowMeasured != 0 {
+		r.measured, n = binary.Varint(b[i:])
+		i += n
+	}
+	e, n := binary.Uvarint(b[i:])
+	r.expected = uint32(e)
+	i += n
+	l, n := binary.Uvarint(b[i:])
+	i += n
+	r.item = b[i : i+int(l) : i+int(l)]
+	return i + int(l)
 }
 
 // aggBad is a row that parsed but cannot be added up.
@@ -350,52 +517,404 @@ type aggBad struct {
 	msg  string
 }
 
-// add adds one parsed row to the aggregates. It touches only the index,
-// the arena and the aggregates, so it may run in its own goroutine while
-// the next rows are parsed.
-func (res *Result) add(pr *parsedRow, item []byte, bad *[]aggBad) {
-	h := res.index.hash(pr.admin, item)
-	ii, slot := res.index.find(h, pr.admin, item, &res.items, &res.keys)
-	if ii < 0 {
-		ii = res.items.add(itemAgg{keyOff: res.keys.add(item), keyLen: uint32(len(item)), first: -1, last: -1, admin: pr.admin})
-		res.index.insert(slot, h, ii, &res.items, &res.keys)
+// aggItem and aggWh are one partition's aggregates while it is added up.
+type aggItem struct {
+	hash        uint64
+	key         []byte // in the partition's rows
+	first       uint64 // line of the item's first row
+	measured    int64
+	safety      decimal.Dec
+	whFirst     int32 // list of aggWh
+	whLast      int32
+	admin       uint16
+	hasMeasured bool
+	hasSafety   bool
+}
+
+type aggWh struct {
+	onHand, reserved, incoming decimal.Dec
+	next                       int32
+	expected                   uint32
+	wh                         uint16
+}
+
+// partAgg is the reusable state of one aggregating goroutine.
+type partAgg struct {
+	rows  []byte
+	items []aggItem
+	whs   []aggWh
+	slots []int32 // open addressing on the item hash: item index + 1
+	out   []byte
+	rec   []byte
+	bad   []aggBad
+	// earliest measuring time of an item, largest first line, warehouses
+	// used
+	measured    int64
+	hasMeasured bool
+	lastLine    uint64
+	whUsed      []bool
+}
+
+// aggregate adds up every partition's rows into item records, the
+// partitions spread over the CPUs.
+func (rd *reader) aggregate() error {
+	workers := max(1, runtime.GOMAXPROCS(0))
+	var next atomic.Int32
+	errs := make([]error, workers)
+	aggs := make([]*partAgg, workers)
+	var items atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		aggs[w] = &partAgg{whUsed: make([]bool, len(rd.res.whs))}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a := aggs[w]
+			for {
+				p := int(next.Add(1)) - 1
+				if p >= nParts {
+					return
+				}
+				n, err := rd.aggregatePart(a, p)
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				items.Add(int64(n))
+			}
+		}()
 	}
-	it := res.items.at(ii)
-	if pr.hasMeasured && (!it.hasMeasured || pr.measured > it.measured) {
-		it.measured, it.hasMeasured = pr.measured, true
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
 	}
-	if pr.hasSafety {
-		if it.hasSafety && !it.safety.Equal(pr.safety) {
-			*bad = append(*bad, aggBad{pr.line, fmt.Sprintf("safety stock %s differs from the safety stock %s of an earlier row of item %q", pr.safety, it.safety, item)})
+	res := rd.res
+	res.items = int(items.Load())
+	res.whUsed = make([]bool, len(res.whs))
+	for _, a := range aggs {
+		for i, u := range a.whUsed {
+			res.whUsed[i] = res.whUsed[i] || u
+		}
+		rd.badAgg = append(rd.badAgg, a.bad...)
+		if a.hasMeasured && (!res.hasMeasured || a.measured < res.measured) {
+			res.measured, res.hasMeasured = a.measured, true
+		}
+		res.lastLine = max(res.lastLine, a.lastLine)
+	}
+	return nil
+}
+
+// aggregatePart adds up partition p's rows, in file order, and stores its
+// items in order of first appearance. It returns the number of items.
+func (rd *reader) aggregatePart(a *partAgg, p int) (int, error) {
+	var err error
+	if a.rows, err = rd.rowStore.read(p, a.rows); err != nil {
+		return 0, err
+	}
+	rd.rowStore.release(p)
+	if len(a.rows) == 0 {
+		return 0, nil
+	}
+	a.items, a.whs = a.items[:0], a.whs[:0]
+	// Size the table for about one item per 40 bytes of rows, at most half
+	// full; it grows when there are more.
+	size := 64
+	for size < len(a.rows)/20 {
+		size *= 2
+	}
+	if cap(a.slots) >= size {
+		a.slots = a.slots[:size]
+		clear(a.slots)
+	} else {
+		a.slots = make([]int32, size)
+	}
+	var r rowRec
+	for i := 0; i < len(a.rows); {
+		i = r.decode(a.rows, i)
+		a.add(&r)
+	}
+	a.out = a.out[:0]
+	for k := range a.items {
+		it := &a.items[k]
+		a.rec = a.encodeItem(a.rec[:0], it)
+		a.out = binary.AppendUvarint(a.out, uint64(len(a.rec)))
+		a.out = append(a.out, a.rec...)
+		if it.hasMeasured && (!a.hasMeasured || it.measured < a.measured) {
+			a.measured, a.hasMeasured = it.measured, true
+		}
+		a.lastLine = max(a.lastLine, it.first)
+	}
+	if err := rd.res.aggs.add(p, a.out); err != nil {
+		return 0, err
+	}
+	return len(a.items), nil
+}
+
+// find returns the index of the row's item, adding it when new.
+func (a *partAgg) find(r *rowRec) int32 {
+	mask := len(a.slots) - 1
+	for i := int(r.hash) & mask; ; i = (i + 1) & mask {
+		s := a.slots[i]
+		if s == 0 {
+			a.items = append(a.items, aggItem{hash: r.hash, key: r.item, first: r.line, whFirst: -1, whLast: -1, admin: r.admin})
+			idx := int32(len(a.items) - 1)
+			a.slots[i] = idx + 1
+			if 2*len(a.items) > len(a.slots) {
+				a.grow()
+			}
+			return idx
+		}
+		it := &a.items[s-1]
+		if it.hash == r.hash && it.admin == r.admin && string(it.key) == string(r.item) {
+			return s - 1
+		}
+	}
+}
+
+func (a *partAgg) grow() {
+	a.slots = make([]int32, 2*len(a.slots))
+	mask := len(a.slots) - 1
+	for k := range a.items {
+		i := int(a.items[k].hash) & mask
+		for a.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		a.slots[i] = int32(k + 1)
+	}
+}
+
+// add adds one row to its item.
+func (a *partAgg) add(r *rowRec) {
+	it := &a.items[a.find(r)]
+	line := int(r.line)
+	if r.flags&rowMeasured != 0 && (!it.hasMeasured || r.measured > it.measured) {
+		it.measured, it.hasMeasured = r.measured, true
+	}
+	if r.flags&rowSafety != 0 {
+		if it.hasSafety && !it.safety.Equal(r.safety) {
+			a.bad = append(a.bad, aggBad{line, fmt.Sprintf("safety stock %s differs from the safety stock %s of an earlier row of item %q", r.safety, it.safety, r.item)})
 			return
 		}
-		it.safety, it.hasSafety = pr.safety, true
+		it.safety, it.hasSafety = r.safety, true
 	}
 	// An item may have several rows for one warehouse (locations, batches):
 	// they are added up.
-	for j := it.first; j >= 0; j = res.whRows.at(j).next {
-		w := res.whRows.at(j)
-		if w.wh != pr.wh {
+	for j := it.whFirst; j >= 0; j = a.whs[j].next {
+		w := &a.whs[j]
+		if w.wh != r.wh {
 			continue
 		}
-		a, err1 := w.onHand.Add(pr.onHand)
-		b, err2 := w.reserved.Add(pr.reserved)
-		c, err3 := w.incoming.Add(pr.incoming)
+		x, err1 := w.onHand.Add(r.onHand)
+		y, err2 := w.reserved.Add(r.reserved)
+		z, err3 := w.incoming.Add(r.incoming)
 		if err1 != nil || err2 != nil || err3 != nil {
-			*bad = append(*bad, aggBad{pr.line, "quantities too large to add up"})
+			a.bad = append(a.bad, aggBad{line, "quantities too large to add up"})
 			return
 		}
-		w.onHand, w.reserved, w.incoming = a, b, c
-		if pr.expected != 0 && (w.expected == 0 || pr.expected < w.expected) {
-			w.expected = pr.expected
+		w.onHand, w.reserved, w.incoming = x, y, z
+		if r.expected != 0 && (w.expected == 0 || r.expected < w.expected) {
+			w.expected = r.expected
 		}
 		return
 	}
-	j := res.whRows.add(whAgg{onHand: pr.onHand, reserved: pr.reserved, incoming: pr.incoming, next: -1, expected: pr.expected, wh: pr.wh})
-	if it.last >= 0 {
-		res.whRows.at(it.last).next = j
+	a.whs = append(a.whs, aggWh{onHand: r.onHand, reserved: r.reserved, incoming: r.incoming, next: -1, expected: r.expected, wh: r.wh})
+	a.whUsed[r.wh] = true
+	j := int32(len(a.whs) - 1)
+	if it.whLast >= 0 {
+		a.whs[it.whLast].next = j
 	} else {
-		it.first = j
+		it.whFirst = j
 	}
-	it.last = j
+	it.whLast = j
+}
+
+// An item record is: the line of its first row, the administration, flags,
+// the measuring time and safety stock when present, the item code, and its
+// warehouses (warehouse, expected date, on hand, reserved, incoming) in
+// order of appearance.
+const (
+	itemMeasured = 1 << iota
+	itemSafety
+)
+
+func (a *partAgg) encodeItem(b []byte, it *aggItem) []byte {
+	b = binary.AppendUvarint(b, it.first)
+	var flags byte
+	if it.hasMeasured {
+		flags |= itemMeasured
+	}
+	if it.hasSafety {
+		flags |= itemSafety
+	}
+	b = append(b, byte(it.admin), byte(it.admin>>8), flags)
+	if it.hasMeasured {
+		b = binary.AppendVarint(b, it.measured)
+	}
+	if it.hasSafety {
+		b = appendDec(b, it.safety)
+	}
+	b = binary.AppendUvarint(b, uint64(len(it.key)))
+	b = append(b, it.key...)
+	n := 0
+	for j := it.whFirst; j >= 0; j = a.whs[j].next {
+		n++
+	}
+	b = binary.AppendUvarint(b, uint64(n))
+	for j := it.whFirst; j >= 0; j = a.whs[j].next {
+		w := &a.whs[j]
+		b = append(b, byte(w.wh), byte(w.wh>>8))
+		b = binary.AppendUvarint(b, uint64(w.expected))
+		b = appendDec(b, w.onHand)
+		b = appendDec(b, w.reserved)
+		b = appendDec(b, w.incoming)
+	}
+	return b
+}
+
+// itemRec is a decoded item record; its key and warehouses alias the
+// record's bytes and the decoder's buffer.
+type itemRec struct {
+	first       uint64
+	admin       uint16
+	hasMeasured bool
+	hasSafety   bool
+	measured    int64
+	safety      decimal.Dec
+	key         []byte
+	whs         []whRec
+}
+
+type whRec struct {
+	onHand, reserved, incoming decimal.Dec
+	expected                   uint32
+	wh                         uint16
+}
+
+func (it *itemRec) decode(b []byte) {
+	var n int
+	it.first, n = binary.Uvarint(b)
+	i := n
+	it.admin = uint16(b[i]) | uint16(b[i+1])<<8
+	flags := b[i+2]
+	i += 3
+	it.hasMeasured, it.hasSafety = flags&itemMeasured != 0, flags&itemSafety != 0
+	it.measured, it.safety = 0, decimal.Dec{}
+	if it.hasMeasured {
+		it.measured, n = binary.Varint(b[i:])
+		i += n
+	}
+	if it.hasSafety {
+		it.safety, i = readDec(b, i)
+	}
+	l, n := binary.Uvarint(b[i:])
+	i += n
+	it.key = b[i : i+int(l)]
+	i += int(l)
+	nw, n := binary.Uvarint(b[i:])
+	i += n
+	it.whs = it.whs[:0]
+	for range nw {
+		var w whRec
+		w.wh = uint16(b[i]) | uint16(b[i+1])<<8
+		i += 2
+		e, n := binary.Uvarint(b[i:])
+		w.expected = uint32(e)
+		i += n
+		w.onHand, i = readDec(b, i)
+		w.reserved, i = readDec(b, i)
+		w.incoming, i = readDec(b, i)
+		it.whs = append(it.whs, w)
+	}
+}
+
+// firstLine reads only the line of an item record's first row.
+func firstLine(b []byte) uint64 {
+	v, _ := binary.Uvarint(b)
+	return v
+}
+
+// rangeLines is how many lines of the file one batch of output covers:
+// the items whose first row is in those lines.
+const rangeLines = 8192
+
+// lineBatch holds the item records whose first row lies in the lines
+// [lo, lo+rangeLines), in no particular order; order puts them in file
+// order.
+type lineBatch struct {
+	seq   int
+	lo    uint64
+	data  []byte
+	ends  []int32
+	slots []int32
+	recs  [][]byte
+}
+
+// order returns the batch's records in order of first appearance: lines
+// are unique per item, so each record goes straight to its line's slot.
+func (lb *lineBatch) order() [][]byte {
+	if cap(lb.slots) < rangeLines {
+		lb.slots = make([]int32, rangeLines)
+	}
+	slots := lb.slots[:rangeLines]
+	clear(slots)
+	start := int32(0)
+	for k, end := range lb.ends {
+		slots[firstLine(lb.data[start:end])-lb.lo] = int32(k + 1)
+		start = end
+	}
+	lb.recs = lb.recs[:0]
+	for _, k := range slots {
+		if k == 0 {
+			continue
+		}
+		s := int32(0)
+		if k > 1 {
+			s = lb.ends[k-2]
+		}
+		lb.recs = append(lb.recs, lb.data[s:lb.ends[k-1]])
+	}
+	return lb.recs
+}
+
+// batches cuts the items into lineBatches, in order, taking each batch's
+// records from the partitions (whose items are in order of first
+// appearance) and passing it to fn with a batch from get.
+func (r *Result) batches(get func() *lineBatch, fn func(*lineBatch) error) error {
+	var curs [nParts]*recCursor
+	var heads [nParts][]byte
+	for p := range nParts {
+		curs[p] = r.aggs.cursor(p)
+		if heads[p] = curs[p].next(); heads[p] == nil && curs[p].err != nil {
+			return curs[p].err
+		}
+	}
+	seq := 0
+	var lb *lineBatch
+	for lo := uint64(0); lo <= r.lastLine; lo += rangeLines {
+		hi := lo + rangeLines
+		if lb == nil {
+			lb = get()
+		}
+		lb.seq, lb.lo, lb.data, lb.ends = seq, lo, lb.data[:0], lb.ends[:0]
+		for p := range nParts {
+			for rec := heads[p]; rec != nil && firstLine(rec) < hi; rec = heads[p] {
+				lb.data = append(lb.data, rec...)
+				lb.ends = append(lb.ends, int32(len(lb.data)))
+				if heads[p] = curs[p].next(); heads[p] == nil && curs[p].err != nil {
+					return curs[p].err
+				}
+			}
+		}
+		if len(lb.ends) == 0 {
+			continue
+		}
+		seq++
+		if err := fn(lb); err != nil {
+			return err
+		}
+		lb = nil
+	}
+	return nil
 }

@@ -43,6 +43,55 @@ type splitter struct {
 	ends    []int
 	fields  [][]byte
 	start   int // line where the current record starts
+
+	// Block mode (newBlockSplitter): records come from data, which is
+	// never modified, instead of r.
+	block bool
+	data  []byte
+	pos   int
+	crlf  []byte // a "\r\n" line, normalized
+	raw   bool   // readBlockLine leaves a "\r\n" line as it is (see next)
+}
+
+// newBlockSplitter reads the records of data, which holds whole records
+// (see recordsEnd); firstLine is the number of lines before data.
+func newBlockSplitter(data []byte, delim byte, max, firstLine int) *splitter {
+	return &splitter{block: true, data: data, delim: delim, max: max, numLine: firstLine}
+}
+
+// readBlockLine is readLine in block mode. data is left as it is (a block
+// may be parsed twice), so a "\r\n" line is normalized in a copy.
+func (s *splitter) readBlockLine() ([]byte, error) {
+	rest := s.data[s.pos:]
+	if len(rest) == 0 {
+		s.numLine++ // as readLine counts the end of the input
+		return nil, io.EOF
+	}
+	line := rest
+	if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+		line = rest[:i+1]
+	}
+	if len(line) > s.max {
+		return nil, &LineTooLongError{Line: s.numLine + 1, Limit: s.max}
+	}
+	s.pos += len(line)
+	s.numLine++
+	n := len(line)
+	switch {
+	case line[n-1] != '\n':
+		if line[n-1] == '\r' {
+			line = line[:n-1]
+		}
+	case n >= 2 && line[n-2] == '\r' && !s.raw:
+		line = s.normalize(line)
+	}
+	return line, nil
+}
+
+// normalize returns a "\r\n" line with "\n" instead, in a copy.
+func (s *splitter) normalize(line []byte) []byte {
+	s.crlf = append(append(s.crlf[:0], line[:len(line)-2]...), '\n')
+	return s.crlf
 }
 
 func newSplitter(r *bufio.Reader, delim byte, max int) *splitter {
@@ -53,6 +102,9 @@ func newSplitter(r *bufio.Reader, delim byte, max int) *splitter {
 // from "\r\n"), or without one at the end of input. err is io.EOF only
 // when no bytes were left.
 func (s *splitter) readLine() ([]byte, error) {
+	if s.block {
+		return s.readBlockLine()
+	}
 	line, err := s.r.ReadSlice('\n')
 	if err == bufio.ErrBufferFull {
 		s.long = append(s.long[:0], line...)
@@ -156,19 +208,29 @@ func (e *csvSyntaxError) Error() string {
 func (s *splitter) next() ([][]byte, error) {
 	var line []byte
 	var errRead error
+	s.raw = true // the fast path needs no copy of a "\r\n" line
 	for errRead == nil {
 		line, errRead = s.readLine()
-		if errRead == nil && len(line) == lengthNL(line) {
+		if errRead == nil && (len(line) == lengthNL(line) || len(line) == 2 && line[0] == '\r' && s.block) {
 			continue // empty line
 		}
 		break
 	}
+	s.raw = false
 	if errRead != nil {
 		return nil, errRead
 	}
 	s.start = s.numLine
-	if s.splitPlain(line[:len(line)-lengthNL(line)]) {
+	content := line[:len(line)-lengthNL(line)]
+	crlf := s.block && len(content) > 0 && content[len(content)-1] == '\r' && lengthNL(line) == 1
+	if crlf {
+		content = content[:len(content)-1]
+	}
+	if s.splitPlain(content) {
 		return s.fields, nil
+	}
+	if crlf {
+		line = s.normalize(line)
 	}
 	s.rec = s.rec[:0]
 	s.ends = s.ends[:0]

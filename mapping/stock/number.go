@@ -221,6 +221,70 @@ type sepTracker struct {
 	ambLine [2]int
 	ambCol  [2]string
 	ambVal  [2]string
+	// rec, when set, makes check record the block's values in rec and
+	// accept them all (see sepSummary).
+	rec *sepSummary
+}
+
+// sepSummary records what a block of rows, parsed ahead of the rows
+// before it, says about the decimal separator: which separators occur, the
+// first unambiguous value of each, and the first ambiguous value that
+// comes before it. sepTracker.apply then decides, in file order, whether
+// the block's parse stands (the block is consistent with the file so far)
+// or the block must be parsed again with the file's tracker.
+type sepSummary struct {
+	seen      [2]bool
+	unambLine [2]int
+	unambVal  [2]string
+	ambLine   [2]int
+	ambCol    [2]string
+	ambVal    [2]string
+}
+
+func (s *sepSummary) record(info numInfo, line int, col string, raw []byte) {
+	i := sepIndex(info.sep)
+	s.seen[i] = true
+	switch {
+	case s.unambLine[i] != 0:
+	case !info.ambiguous:
+		s.unambLine[i], s.unambVal[i] = line, string(raw)
+	case s.ambLine[i] == 0:
+		s.ambLine[i], s.ambCol[i], s.ambVal[i] = line, col, string(raw)
+	}
+}
+
+// apply takes a block's summary into the tracker, exactly as checking the
+// block's values one by one would, and reports true; it reports false (and
+// changes nothing) when some value of the block would be refused, or when
+// it cannot tell, so that the block is parsed again value by value.
+func (t *sepTracker) apply(s *sepSummary) bool {
+	if t.fixed != 0 {
+		return true // checked by the block's parser: no state
+	}
+	switch {
+	case !s.seen[0] && !s.seen[1]:
+		return true
+	case s.seen[0] && s.seen[1]:
+		return false
+	}
+	i := 0
+	if s.seen[1] {
+		i = 1
+	}
+	sep := ",."[i]
+	if t.decided != 0 {
+		return t.decided == sep
+	}
+	if t.ambLine[1-i] != 0 {
+		return false
+	}
+	if s.ambLine[i] != 0 && t.ambLine[i] == 0 {
+		t.ambLine[i], t.ambCol[i], t.ambVal[i] = s.ambLine[i], s.ambCol[i], s.ambVal[i]
+	}
+	if s.unambLine[i] != 0 {
+		t.decided, t.decLine, t.decVal = sep, s.unambLine[i], s.unambVal[i]
+	}
+	return true
 }
 
 func sepIndex(c byte) int {
@@ -234,6 +298,10 @@ func sepIndex(c byte) int {
 // for a bad value, or "".
 func (t *sepTracker) check(info numInfo, line int, col string, raw []byte) string {
 	if info.sep == 0 {
+		return ""
+	}
+	if t.rec != nil && t.fixed == 0 {
+		t.rec.record(info, line, col, raw)
 		return ""
 	}
 	if t.fixed != 0 {

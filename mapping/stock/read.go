@@ -3,12 +3,17 @@
 // one per administration and item, with the exchange's availability rules
 // applied.
 //
-// Reading is streaming, but aggregation is not: rows need not be sorted by
-// item, so Read keeps one small aggregate per distinct item (about 100
-// bytes plus the item code) and per item-warehouse pair (about 64 bytes);
-// a million items in two warehouses take roughly 250 MB. Memory does not
-// otherwise grow with the file: lines are bounded (Options.MaxLineBytes) and
-// fields are parsed in place without allocation.
+// Rows need not be sorted by item. Read cuts a CSV export into blocks of
+// whole records and parses them on all CPUs; each row goes, as a compact
+// record, to one of 256 partitions by a hash of its item, so every item's
+// rows meet in one partition. The partitions are then added up on all CPUs
+// (each with a small table that stays in the CPU's caches), and the items
+// come out in the order of their first row in the file. Rows and items
+// beyond Options.MemoryBudget go to a temporary file, so memory does not
+// grow with the export: lines are bounded (Options.MaxLineBytes), fields
+// are parsed in place, and a block's results are committed in file order,
+// so bad rows, their numbers and the decimal-separator decisions are the
+// same as reading the file row by row (see sepSummary).
 package stock
 
 import (
@@ -73,14 +78,22 @@ type Options struct {
 	// MaxXLSXBytes bounds the unzipped size of an XLSX workbook (default
 	// 256 MiB), against zip bombs.
 	MaxXLSXBytes int64
-	// SizeHint is the size of the export in bytes when known (0: unknown).
-	// It only presizes the table of items; any value reads the same.
-	SizeHint int64
+	// TempDir is where a large export's rows and aggregates go beyond
+	// MemoryBudget ("": the system's temporary folder). Result.Close
+	// removes the file.
+	TempDir string
+	// MemoryBudget bounds the memory that rows and aggregates take
+	// (default 64 MiB); beyond it they go to a temporary file, so memory
+	// does not grow with the export.
+	MemoryBudget int
 }
 
 func (o *Options) defaults() error {
 	if o.MaxBadRows <= 0 {
 		o.MaxBadRows = 50
+	}
+	if o.MemoryBudget <= 0 {
+		o.MemoryBudget = 64 << 20
 	}
 	if o.MaxLineBytes <= 0 {
 		o.MaxLineBytes = 1 << 20
@@ -258,83 +271,26 @@ func (rd *reader) readCSV(raw *bufio.Reader) error {
 	if err := rd.header(hdr, delim, true); err != nil {
 		return err
 	}
-	stop := rd.pipeline()
-	defer stop()
-	var se *csvSyntaxError
+	rest, line, err := rd.readBlocks(br, sp.numLine)
+	if err != nil || rest == nil {
+		return err
+	}
+	// The rest of the file, in order.
+	sp = newSplitter(bufio.NewReaderSize(rest, 64<<10), delim, rd.opts.MaxLineBytes)
+	sp.numLine = line
 	for {
 		fields, err := sp.next()
 		if err == nil {
-			rd.row(sp.start, fields)
+			if err := rd.rowInOrder(sp.start, fields); err != nil {
+				return err
+			}
 			continue
 		}
 		if err == io.EOF {
-			stop()
 			return nil
 		}
-		if errors.As(err, &se) {
-			msg := fmt.Sprintf("byte %d: %v", se.Column, se.Err)
-			if se.Line != se.StartLine {
-				msg = fmt.Sprintf("the quoted field starting here goes wrong at line %d, byte %d: %v", se.Line, se.Column, se.Err)
-			}
-			rd.bad(se.StartLine, "", "", msg)
-			continue
+		if !rd.seq.syntaxBad(err) {
+			return wrap(err)
 		}
-		return wrap(err)
-	}
-}
-
-// batch carries parsed rows from the parsing goroutine to the aggregating
-// one.
-type batch struct {
-	rows []parsedRow
-	buf  []byte // item codes
-}
-
-const batchRows = 4096
-
-// pipeline makes row() hand parsed rows to an aggregating goroutine, so
-// parsing and aggregation use both cores. The returned stop function
-// flushes, waits for the aggregator and must be called before the result is
-// used.
-func (rd *reader) pipeline() (stop func()) {
-	full := make(chan *batch, 3)
-	free := make(chan *batch, 4)
-	for range 4 {
-		free <- &batch{rows: make([]parsedRow, 0, batchRows), buf: make([]byte, 0, batchRows*16)}
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for b := range full {
-			for i := range b.rows {
-				pr := &b.rows[i]
-				rd.res.add(pr, b.buf[pr.itemOff:pr.itemOff+pr.itemLen], &rd.res.badAgg)
-			}
-			b.rows, b.buf = b.rows[:0], b.buf[:0]
-			free <- b
-		}
-	}()
-	cur := <-free
-	rd.sink = func(pr *parsedRow, item []byte) {
-		pr.itemOff, pr.itemLen = len(cur.buf), len(item)
-		cur.buf = append(cur.buf, item...)
-		cur.rows = append(cur.rows, *pr)
-		if len(cur.rows) == batchRows {
-			full <- cur
-			cur = <-free
-		}
-	}
-	stopped := false
-	return func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		rd.sink = nil
-		if len(cur.rows) > 0 {
-			full <- cur
-		}
-		close(full)
-		<-done
 	}
 }

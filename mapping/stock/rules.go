@@ -1,6 +1,7 @@
 package stock
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -94,7 +95,7 @@ func (ru *Rules) Validate() error {
 func (r *Result) counted(ru *Rules) []bool {
 	c := make([]bool, len(r.whs))
 	for i, w := range r.whs {
-		c[i] = len(ru.Warehouses) == 0 || slices.Contains(ru.Warehouses, w)
+		c[i] = r.whUsed[i] && (len(ru.Warehouses) == 0 || slices.Contains(ru.Warehouses, w))
 	}
 	return c
 }
@@ -117,6 +118,7 @@ type builder struct {
 	res     *Result
 	ru      *Rules
 	counted []bool
+	it      itemRec
 	rec     feed.Stock
 	avail   decimal.Dec
 	whAvail []decimal.Dec
@@ -125,8 +127,8 @@ type builder struct {
 	measStr string
 }
 
-func (b *builder) fail(it *itemAgg, err error) error {
-	return fmt.Errorf("stock: item %q of administration %q: %w", b.res.keys.str(it.keyOff, it.keyLen), b.res.admins[it.admin], err)
+func (b *builder) fail(err error) error {
+	return fmt.Errorf("stock: item %q of administration %q: %w", b.it.key, b.res.admins[b.it.admin], err)
 }
 
 func nonNeg(d decimal.Dec) decimal.Dec {
@@ -136,30 +138,32 @@ func nonNeg(d decimal.Dec) decimal.Dec {
 	return d
 }
 
-// build fills b.rec for item i. The record and its map are reused.
-func (b *builder) build(i int32) error {
-	it := b.res.items.at(i)
+// build fills b.rec from an item record. The record and its map are
+// reused.
+func (b *builder) build(data []byte) error {
+	it := &b.it
+	it.decode(data)
 	ru := b.ru
 	rec := &b.rec
-	admin, item := b.res.admins[it.admin], b.res.keys.str(it.keyOff, it.keyLen)
+	admin, item := b.res.admins[it.admin], string(it.key)
 	*rec = feed.Stock{Administration: admin, ItemCode: item, Warehouses: rec.Warehouses}
 	clear(rec.Warehouses)
-	var expected int32
+	var expected uint32
 	var err error
 	k := 0
-	for j := it.first; j >= 0; j = b.res.whRows.at(j).next {
-		w := b.res.whRows.at(j)
+	for j := range it.whs {
+		w := &it.whs[j]
 		if !b.counted[w.wh] {
 			continue
 		}
 		if rec.OnHand, err = rec.OnHand.Add(w.onHand); err != nil {
-			return b.fail(it, err)
+			return b.fail(err)
 		}
 		if rec.Reserved, err = rec.Reserved.Add(w.reserved); err != nil {
-			return b.fail(it, err)
+			return b.fail(err)
 		}
 		if rec.Incoming, err = rec.Incoming.Add(w.incoming); err != nil {
-			return b.fail(it, err)
+			return b.fail(err)
 		}
 		if w.expected != 0 && w.incoming.Sign() > 0 && (expected == 0 || w.expected < expected) {
 			expected = w.expected
@@ -170,7 +174,7 @@ func (b *builder) build(i int32) error {
 		}
 		wa, err := w.onHand.Sub(w.reserved)
 		if err != nil {
-			return b.fail(it, err)
+			return b.fail(err)
 		}
 		if k >= len(b.whAvail) {
 			b.whAvail = append(b.whAvail, decimal.Dec{})
@@ -194,7 +198,7 @@ func (b *builder) build(i int32) error {
 	}
 	if ru.Reserved != nil {
 		if rec.Reserved, err = rec.Reserved.Add(ru.Reserved(admin, item)); err != nil {
-			return b.fail(it, err)
+			return b.fail(err)
 		}
 	}
 	safety := ru.SafetyStock
@@ -211,7 +215,7 @@ func (b *builder) build(i int32) error {
 		avail, err = avail.Sub(safety)
 	}
 	if err != nil {
-		return b.fail(it, err)
+		return b.fail(err)
 	}
 	b.avail = nonNeg(avail).Normalize()
 	rec.OnHand, rec.Reserved, rec.Incoming = rec.OnHand.Normalize(), rec.Reserved.Normalize(), rec.Incoming.Normalize()
@@ -251,7 +255,7 @@ func (b *builder) build(i int32) error {
 	return nil
 }
 
-func appendYMD(b []byte, v int32) []byte {
+func appendYMD(b []byte, v uint32) []byte {
 	y, m, d := v/10000, v/100%100, v%100
 	b = strconv.AppendInt(b, int64(y), 10)
 	b = append(b, '-', byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d/10), byte('0'+d%10))
@@ -266,15 +270,18 @@ func (r *Result) Each(ru Rules, fn func(rec *feed.Stock) error) error {
 		return err
 	}
 	b := &builder{res: r, ru: &ru, counted: r.counted(&ru)}
-	for i := range int32(r.items.n) {
-		if err := b.build(i); err != nil {
-			return err
+	lb := &lineBatch{}
+	return r.batches(func() *lineBatch { return lb }, func(lb *lineBatch) error {
+		for _, rec := range lb.order() {
+			if err := b.build(rec); err != nil {
+				return err
+			}
+			if err := fn(&b.rec); err != nil {
+				return err
+			}
 		}
-		if err := fn(&b.rec); err != nil {
-			return err
-		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // WriteTo writes every record to each writer (for example a JSONL writer,
@@ -317,28 +324,26 @@ func (r *Result) WriteTo(ru Rules, writers ...feed.Writer) error {
 	return nil
 }
 
-// chunkItems is how many records a worker of writeChunked encodes at a time.
-const chunkItems = 1024
-
-// writeChunked builds every record once and encodes it for every writer,
-// in chunks of records spread over the workers; the chunks are written in
-// order (a token goes round the workers), each while the others encode.
-// The error is that of the first record (in order) that failed.
+// writeChunked builds every record once and encodes it for every writer:
+// one goroutine gathers the items of consecutive line ranges (see
+// Result.batches), workers on all CPUs order, build and encode the
+// batches, and the batches are written in order (each while the others
+// encode). The error is that of the first record (in order) that failed.
 func (r *Result) writeChunked(ru *Rules, writers []feed.ChunkWriter) error {
-	nchunks := (r.items.n + chunkItems - 1) / chunkItems
-	workers := max(1, min(runtime.GOMAXPROCS(0), nchunks))
-	turns := make([]chan struct{}, workers)
-	for i := range turns {
-		turns[i] = make(chan struct{}, 1)
+	workers := max(1, runtime.GOMAXPROCS(0))
+	free := make(chan *lineBatch, 2*workers)
+	for range 2 * workers {
+		free <- &lineBatch{}
 	}
-	if workers > 0 {
-		turns[0] <- struct{}{}
-	}
+	work := make(chan *lineBatch, 2*workers)
 	var failed atomic.Bool
-	var firstErr error // set by the worker holding the token
+	var mu sync.Mutex
+	turn := sync.NewCond(&mu)
+	nextSeq := 0
+	var firstErr error // of the earliest batch that failed
 	counted := r.counted(ru)
 	var wg sync.WaitGroup
-	for w := range workers {
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -347,12 +352,15 @@ func (r *Result) writeChunked(ru *Rules, writers []feed.ChunkWriter) error {
 			for i, cw := range writers {
 				chunks[i] = cw.NewChunk()
 			}
-			for c := w; c < nchunks; c += workers {
+			for lb := range work {
 				var err error
 				if !failed.Load() {
-					err = r.encodeChunk(b, chunks, c)
+					err = encodeBatch(b, chunks, lb)
 				}
-				<-turns[w]
+				mu.Lock()
+				for nextSeq != lb.seq {
+					turn.Wait()
+				}
 				if err != nil && firstErr == nil {
 					firstErr = err
 					failed.Store(true)
@@ -366,19 +374,35 @@ func (r *Result) writeChunked(ru *Rules, writers []feed.ChunkWriter) error {
 						}
 					}
 				}
-				turns[(w+1)%workers] <- struct{}{}
+				nextSeq++
+				turn.Broadcast()
+				mu.Unlock()
+				free <- lb
 			}
 		}()
 	}
+	err := r.batches(func() *lineBatch { return <-free }, func(lb *lineBatch) error {
+		if failed.Load() {
+			return errStopScan
+		}
+		work <- lb
+		return nil
+	})
+	close(work)
 	wg.Wait()
+	if err != nil && err != errStopScan {
+		return err
+	}
 	return firstErr
 }
 
-func (r *Result) encodeChunk(b *builder, chunks []feed.Chunk, c int) error {
-	lo := int32(c * chunkItems)
-	hi := int32(min(r.items.n, (c+1)*chunkItems))
-	for i := lo; i < hi; i++ {
-		if err := b.build(i); err != nil {
+var errStopScan = errors.New("stopped")
+
+// encodeBatch encodes a batch's records into the chunks. A chunk that
+// failed is emptied, as the record's error ends the run.
+func encodeBatch(b *builder, chunks []feed.Chunk, lb *lineBatch) error {
+	for _, rec := range lb.order() {
+		if err := b.build(rec); err != nil {
 			return err
 		}
 		for _, ch := range chunks {

@@ -73,7 +73,9 @@ func (rd *reader) readXLSX(r io.Reader) error {
 		for _, c := range cells {
 			fields = append(fields, []byte(c))
 		}
-		rd.row(rowNum, fields)
+		if err := rd.rowInOrder(rowNum, fields); err != nil {
+			return err
+		}
 	}
 	if err := rows.Error(); err != nil {
 		return fmt.Errorf("stock: worksheet %q: %w", sheet, err)

@@ -1,0 +1,250 @@
+package stock
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"globex/mapping/feed"
+)
+
+// outcome is everything Read and WriteTo say about an input, as text.
+func outcome(t *testing.T, in []byte, opts Options) string {
+	t.Helper()
+	opts.TempDir = t.TempDir()
+	res, err := Read(bytes.NewReader(in), opts)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	defer res.Close()
+	var b strings.Builder
+	fmt.Fprintf(&b, "items %d rows %d bad %d measured %s warehouses %q\n", res.Items(), res.Rows(), res.BadRowCount(), res.MeasuredAt(), res.Warehouses())
+	for _, r := range res.BadRows() {
+		fmt.Fprintln(&b, r.Error())
+	}
+	var j, c bytes.Buffer
+	jw := feed.NewJSONLWriter(&j)
+	ru := Rules{LowStockThreshold: feedDec("3")}
+	cw := feed.NewCSVWriter(&c, feed.KindStock, res.Columns(ru))
+	if err := res.WriteTo(ru, jw, cw); err != nil {
+		fmt.Fprintln(&b, "write error:", err)
+	}
+	jw.Close()
+	cw.Close()
+	// Each gives the same records as WriteTo.
+	var e bytes.Buffer
+	ew := feed.NewJSONLWriter(&e)
+	if err := res.Each(ru, func(rec *feed.Stock) error { return ew.Write(rec) }); err != nil {
+		fmt.Fprintln(&b, "each error:", err)
+	}
+	ew.Close()
+	if e.String() != j.String() {
+		t.Errorf("Each and WriteTo differ:\n%s\n%s", e.String(), j.String())
+	}
+	if err := res.Close(); err != nil {
+		t.Errorf("close: %v", err)
+	}
+	return b.String() + j.String() + c.String()
+}
+
+// compareModes reads in with the in-order reader and with blocks of
+// several sizes and a tiny memory budget (so that rows and items spill),
+// and fails when anything differs.
+func compareModes(t *testing.T, in []byte, opts Options) {
+	t.Helper()
+	defer func(b int) { blockBytes, inOrderOnly = b, false }(blockBytes)
+	inOrderOnly = true
+	want := outcome(t, in, opts)
+	inOrderOnly = false
+	for _, bb := range []int{1, 7, 64, 1 << 20} {
+		for _, budget := range []int{1, 0} {
+			blockBytes = bb
+			o := opts
+			o.MemoryBudget = budget
+			if got := outcome(t, in, o); got != want {
+				t.Fatalf("blocks of %d bytes, budget %d:\n%s\nin order:\n%s\ninput:\n%q", bb, budget, got, want, in)
+			}
+		}
+	}
+}
+
+// randomExport writes a stock CSV with the quirks the reader must handle
+// the same way however the file is cut: quoted fields (also across lines),
+// CRLF and LF, empty lines, both decimal separators and ambiguous values,
+// bad rows, several rows per item and warehouse, safety stock that
+// disagrees.
+func randomExport(rng *rand.Rand, rows int) []byte {
+	var b bytes.Buffer
+	b.WriteString("Magazijn;Artikelcode;Voorraad;Gereserveerd;Veiligheidsvoorraad;Peildatum;Verwachte datum\r\n")
+	sep := ",."[rng.IntN(2)]
+	for range rows {
+		nl := "\r\n"
+		if rng.IntN(4) == 0 {
+			nl = "\n"
+		}
+		if rng.IntN(20) == 0 {
+			b.WriteString(nl) // empty line
+		}
+		item := fmt.Sprintf("A%d", rng.IntN(rows/3+1))
+		switch rng.IntN(8) {
+		case 0:
+			item = `"` + item + `"`
+		case 1:
+			item = `"` + item + "\r\nx\"\"y\""
+		}
+		qty := func() string {
+			v := fmt.Sprintf("%d%c%d", rng.IntN(2000), sep, rng.IntN(1000))
+			switch rng.IntN(40) {
+			case 0:
+				v = fmt.Sprintf("%d%c%03d", rng.IntN(999)+1, ",."[rng.IntN(2)], rng.IntN(1000)) // maybe ambiguous, maybe the other separator
+			case 1:
+				v = "veel"
+			case 2:
+				v = fmt.Sprint(rng.IntN(100))
+			}
+			return v
+		}
+		safety := ""
+		if rng.IntN(5) == 0 {
+			safety = fmt.Sprint(rng.IntN(3))
+		}
+		expected := ""
+		if rng.IntN(6) == 0 {
+			expected = fmt.Sprintf("%02d-06-2024", rng.IntN(28)+1)
+		}
+		fmt.Fprintf(&b, "%d;%s;%s;%s;%s;14-05-2024 06:%02d;%s", rng.IntN(3)+1, item, qty(), qty(), safety, rng.IntN(60), expected)
+		switch rng.IntN(60) {
+		case 0:
+			b.WriteString(`;"unterminated`)
+		case 1:
+			b.WriteString(`;x"y`)
+		case 2:
+			b.WriteString(";extra")
+		}
+		b.WriteString(nl)
+	}
+	return b.Bytes()
+}
+
+func TestBlocksMatchInOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := range 240 {
+		in := randomExport(rng, 1+rng.IntN(120))
+		if n >= 40 {
+			// Damage: quotes, line ends and separators where they do
+			// not belong, and a cut-off end.
+			in = in[:len(in)/6]
+			for k := rng.IntN(4); k > 0; k-- {
+				in[rng.IntN(len(in))] = "\"\r\n;,.x0"[rng.IntN(8)]
+			}
+			in = in[:rng.IntN(len(in)+1)]
+		}
+		opts := Options{Location: time.UTC, SkipBadRows: n%2 == 0, MaxBadRows: 3 + n%5}
+		if n%7 == 3 {
+			opts.Decimal = ','
+		}
+		compareModes(t, in, opts)
+	}
+	// The golden export and the generator's.
+	golden, err := os.ReadFile(testdata("globe-nl.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	compareModes(t, golden, Options{Location: ams})
+	compareModes(t, genStock(t, 3000), Options{Location: ams})
+}
+
+// A record longer than a few blocks hands the rest of the file to the
+// in-order reader, which reads it as a whole.
+func TestLongRecordFallsBackInOrder(t *testing.T) {
+	defer func(b int) { blockBytes = b }(blockBytes)
+	blockBytes = 16
+	long := strings.Repeat("x", 300)
+	in := "Artikelcode;Voorraad;Omschrijving\nA;1;kort\nB;2;\"" + long + "\n" + long + "\"\nC;3;kort\n"
+	compareModes(t, []byte(in), Options{MaxLineBytes: 1000})
+	res, err := Read(strings.NewReader(in), Options{MaxLineBytes: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Close()
+	if res.Items() != 3 {
+		t.Errorf("items %d", res.Items())
+	}
+	// Too long for MaxLineBytes: the same refusal either way.
+	err = readErr(t, []byte(in), Options{MaxLineBytes: 200})
+	if !strings.Contains(err.Error(), "line 3 is longer than 200 bytes") {
+		t.Errorf("got %v", err)
+	}
+	compareModes(t, []byte(in), Options{MaxLineBytes: 200})
+}
+
+// A large export spills to TempDir and leaves nothing there after Close.
+func TestSpillCleansUp(t *testing.T) {
+	dir := t.TempDir()
+	res, err := Read(bytes.NewReader(genStock(t, 20000)), Options{TempDir: dir, MemoryBudget: 64 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("%d files in the temp dir while the result is open, want the items' spill file", len(ents))
+	}
+	if err := res.WriteTo(Rules{}, feed.NewJSONLWriter(io.Discard)); err != nil {
+		t.Fatal(err)
+	}
+	if res.Items() != 10000 {
+		t.Errorf("items %d", res.Items())
+	}
+	if err := res.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("left behind: %v", ents)
+	}
+}
+
+func TestRecordsEnd(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int
+	}{
+		{"a;b\nc", 4},
+		{"a;b", 0},
+		{"\"a\nb\";c\nd", 8},
+		{"\"a\nb", 0},
+		{"a\"b\nc", 4},            // bare quote: the record ends with the line
+		{"\"a\"x;b\nc", 7},        // text after a closing quote
+		{"\"a\"\r\nb", 5},         // CRLF after a closing quote
+		{"\"a\"\rx\ny", 6},        // a lone CR after a closing quote
+		{"\"a\"\"\n\";b\nc", 9},   // an escaped quote, then a line end inside the field
+		{";\"\";\n\"x", 5},        // an empty quoted field
+		{"a;b\n\n\"open\n", 5},    // ends inside a quoted field
+		{"\"a\";\"b\"\n\"c\n", 8}, // two quoted fields
+	} {
+		if got := recordsEnd([]byte(c.in), ';'); got != c.want {
+			t.Errorf("recordsEnd(%q) = %d, want %d", c.in, got, c.want)
+		}
+	}
+}
+
+// FuzzBlocks compares the block reader with the in-order reader on any
+// input.
+func FuzzBlocks(f *testing.F) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 5 {
+		f.Add(randomExport(rng, 20), byte(0))
+	}
+	f.Add([]byte("Artikelcode;Voorraad\nA;1,500\nB;2.5\n"), byte(1))
+	f.Add([]byte("Artikelcode;Voorraad\n\"A\r\n\";1\r\n\"B\"x;2\n"), byte(2))
+	f.Fuzz(func(t *testing.T, in []byte, mode byte) {
+		opts := Options{Location: time.UTC, MaxLineBytes: 512, SkipBadRows: mode&1 == 1}
+		if mode&2 != 0 {
+			opts.Decimal = ','
+		}
+		compareModes(t, in, opts)
+	})
+}
