@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"globex/exchange"
@@ -501,10 +503,74 @@ type indexedJSONL struct {
 	w       *bufio.Writer
 	builder *feed.IndexBuilder
 	buf     []byte
+	sync    *syncBehind
 }
 
 func newIndexedJSONL(w io.Writer, b *feed.IndexBuilder) *indexedJSONL {
-	return &indexedJSONL{w: bufio.NewWriterSize(w, 256<<10), builder: b, buf: make([]byte, 0, 2048)}
+	return &indexedJSONL{w: bufio.NewWriterSize(w, 256<<10), builder: b, buf: make([]byte, 0, 2048),
+		sync: newSyncBehind(w)}
+}
+
+// syncEvery is how many bytes of a snapshot are written between two
+// background syncs.
+const syncEvery = 32 << 20
+
+// syncBehind syncs a file in the background while it is written, so that
+// the sync that makes the outputs durable at the end of a run finds most of
+// the snapshot on disk already (a disk writes a snapshot of hundreds of MB
+// in a good part of a second, which the run would otherwise wait for at the
+// end). One sync runs at a time, each in a goroutine of its own that ends
+// with it (nothing is left behind by a run that fails). A nil *syncBehind
+// (the writer is no file) does nothing.
+type syncBehind struct {
+	f       *os.File
+	written int
+	wg      sync.WaitGroup
+	running atomic.Bool
+	mu      sync.Mutex
+	err     error
+}
+
+func newSyncBehind(w io.Writer) *syncBehind {
+	if f, ok := w.(*os.File); ok {
+		return &syncBehind{f: f}
+	}
+	return nil
+}
+
+// wrote counts n bytes handed to the file, starting a sync now and then.
+func (s *syncBehind) wrote(n int) {
+	if s == nil {
+		return
+	}
+	if s.written += n; s.written < syncEvery || !s.running.CompareAndSwap(false, true) {
+		return
+	}
+	s.written = 0
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.f.Sync(); err != nil {
+			s.mu.Lock()
+			if s.err == nil {
+				s.err = err
+			}
+			s.mu.Unlock()
+		}
+		s.running.Store(false)
+	}()
+}
+
+// wait waits for the background sync, if any, and returns the first error
+// of one (a later sync of the same file would not report it again).
+func (s *syncBehind) wait() error {
+	if s == nil {
+		return nil
+	}
+	s.wg.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
 }
 
 func (j *indexedJSONL) Write(rec feed.Record) error {
@@ -514,10 +580,18 @@ func (j *indexedJSONL) Write(rec feed.Record) error {
 	}
 	j.buf = append(j.buf, '\n')
 	_, err := j.w.Write(j.buf)
+	j.sync.wrote(len(j.buf))
 	return err
 }
 
-func (j *indexedJSONL) Close() error { return j.w.Flush() }
+// Close flushes the lines and waits for the background sync.
+func (j *indexedJSONL) Close() error {
+	err := j.w.Flush()
+	if serr := j.sync.wait(); err == nil {
+		err = serr
+	}
+	return err
+}
 
 // indexedChunk is a chunk of lines with their index entries, hashed by the
 // goroutine that encodes it (see feed.ChunkWriter).
@@ -525,6 +599,7 @@ type indexedChunk struct {
 	b    []byte
 	keys []byte
 	ents []indexedEntry
+	enc  feed.JSONChunkEncoder
 }
 
 type indexedEntry struct {
@@ -534,7 +609,7 @@ type indexedEntry struct {
 
 func (c *indexedChunk) Add(rec feed.Record) error {
 	start := len(c.b)
-	c.b = rec.AppendJSON(c.b)
+	c.b = c.enc.Append(c.b, rec) // a stock record keeps its figures' text for the CSV chunk
 	off := len(c.keys)
 	var kh, ch uint64
 	c.keys, kh, ch = feed.RecordHashes(rec, c.b[start:], c.keys)
@@ -558,6 +633,7 @@ func (j *indexedJSONL) WriteChunk(c feed.Chunk) error {
 		}
 	}
 	_, err := j.w.Write(ch.b)
+	j.sync.wrote(len(ch.b))
 	return err
 }
 

@@ -19,7 +19,9 @@ type ChunkWriter interface {
 // Chunk holds records encoded for one ChunkWriter.
 type Chunk interface {
 	// Add encodes rec; rec may be reused once Add returns. After an error
-	// the chunk must not be written.
+	// the chunk must not be written. Add may keep scratch data in rec for
+	// the chunks of other writers that encode it next (see
+	// JSONChunkEncoder): a record is added by one goroutine at a time.
 	Add(rec Record) error
 }
 
@@ -28,16 +30,21 @@ type bytesChunk struct {
 	b []byte
 }
 
-type jsonlChunk struct{ bytesChunk }
+type jsonlChunk struct {
+	bytesChunk
+	enc JSONChunkEncoder
+}
 
 func (c *jsonlChunk) Add(rec Record) error {
-	c.b = rec.AppendJSON(c.b)
+	c.b = c.enc.Append(c.b, rec)
 	c.b = append(c.b, '\n')
 	return nil
 }
 
 // NewChunk implements ChunkWriter.
-func (j *JSONLWriter) NewChunk() Chunk { return &jsonlChunk{bytesChunk{make([]byte, 0, 64<<10)}} }
+func (j *JSONLWriter) NewChunk() Chunk {
+	return &jsonlChunk{bytesChunk: bytesChunk{make([]byte, 0, 64<<10)}}
+}
 
 // WriteChunk implements ChunkWriter.
 func (j *JSONLWriter) WriteChunk(c Chunk) error {

@@ -298,39 +298,6 @@ func cells(rec Record, c *Columns, s sink) error {
 	return nil
 }
 
-// stockRow is the *Stock case of cells for a CSV row, without the
-// interface calls per cell (the stock feed has a million rows and more).
-func stockRow(r *Stock, c *Columns, s *csvRow) error {
-	s.str(r.Administration)
-	s.str(r.ItemCode)
-	s.dec(r.OnHand)
-	s.dec(r.Reserved)
-	s.dec(r.Incoming)
-	s.optDec(r.Available)
-	s.str(r.Availability)
-	s.str(r.Display)
-	s.str(r.ExpectedDate)
-	found := 0
-	for _, code := range c.Warehouses {
-		w, ok := r.Warehouses[code]
-		if !ok {
-			s.b = append(s.b, ";;;;"...)
-			s.n += 4
-			continue
-		}
-		found++
-		s.dec(w.OnHand)
-		s.dec(w.Reserved)
-		s.dec(w.Incoming)
-		s.optDec(w.Available)
-	}
-	if found != len(r.Warehouses) {
-		return unknownKey(r.Warehouses, c.Warehouses, "warehouse")
-	}
-	s.str(r.MeasuredAt)
-	return nil
-}
-
 func mapCells(m map[string]string, cols []string, what string, s sink) error {
 	found := 0
 	for _, k := range cols {

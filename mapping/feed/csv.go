@@ -82,8 +82,9 @@ func (c *CSVWriter) Close() error {
 
 // csvRow appends the cells of one row; it implements sink.
 type csvRow struct {
-	b []byte
-	n int
+	b     []byte
+	n     int
+	plain stockStrings // see stockRow
 }
 
 func (r *csvRow) sep() {

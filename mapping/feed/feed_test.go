@@ -238,10 +238,21 @@ func FuzzAppendDec(f *testing.F) {
 	f.Add(int64(12500), uint8(3))
 	f.Add(int64(-1<<63), uint8(18))
 	f.Add(int64(1<<63-1), uint8(0))
+	f.Add(int64(99999999), uint8(7))
+	f.Add(int64(-10000000), uint8(1))
 	f.Fuzz(func(t *testing.T, c int64, s uint8) {
 		d := decimal.New(c, int(s%19))
-		if got, want := string(appendDec(nil, d)), d.String(); got != want {
+		want := d.String()
+		if got := string(appendDec(nil, d)); got != want {
 			t.Fatalf("appendDec(%d, %d) = %q, want %q", c, s%19, got, want)
+		}
+		var m figMemo
+		if got := string(m.add(nil, d)); got != want {
+			t.Fatalf("figMemo.add(%d, %d) = %q, want %q", c, s%19, got, want)
+		}
+		cur := figCursor{m: &m}
+		if got := string(cur.appendDec([]byte("x"), d)); got != "x"+want {
+			t.Fatalf("figCursor.appendDec(%d, %d) = %q, want %q", c, s%19, got, want)
 		}
 	})
 }

@@ -184,6 +184,50 @@ func decDigits(u uint64) int {
 	return t
 }
 
+// decWords returns the text of d (as d.AppendTo writes it) in two
+// little-endian words and its length, for a coefficient of at most 8
+// digits and a scale of at most 7 (ok is false otherwise). It has no loop
+// and no branch on the digits: the 8 digits are computed side by side in
+// the lanes of one word (two lanes of 4 digits, then four of 2, then eight
+// of 1), the leading zeros counted from the bits and the point inserted by
+// shifts. It is no faster than appendDec's loop, but its result is in
+// registers: a figMemo keeps it without reading back what was just written
+// byte by byte (which stalls the CPU).
+func decWords(d decimal.Dec) (w0, w1 uint64, n int, ok bool) {
+	c, s := d.Coef(), d.Scale()
+	neg := c < 0
+	u := uint64(c)
+	if neg {
+		u = uint64(-c) // -MinInt64 stays out of range below
+	}
+	if u >= 1e8 || s > 7 {
+		return 0, 0, 0, false
+	}
+	x := u/10000 | (u%10000)<<32                    // 4 digits in each 32-bit lane
+	q := (x * 10486 >> 20) & 0x0000007F0000007F     // lane / 100 (exact below 10,000)
+	x = q | (x-q*100)<<16                           // 2 digits in each 16-bit lane
+	q = (x * 103 >> 10) & 0x000F000F000F000F        // lane / 10 (exact below 100)
+	x = q | (x-q*10)<<8                             // a digit in each byte, the first lowest
+	lz := bits.TrailingZeros64(x) / 8               // leading zero digits (8 for 0)
+	lz = min(lz, 7-s)                               // keep a digit before the point
+	a := (x | 0x3030303030303030) >> (8 * uint(lz)) // the digits from the first kept
+	if s == 0 {
+		w0, n = a, 8-lz
+	} else {
+		l1 := uint(8 - s - lz) // digits before the point, 1…7
+		low := a & (1<<(8*l1) - 1)
+		frac := a >> (8 * l1)
+		w0 = low | '.'<<(8*l1) | frac<<(8*(l1+1))
+		w1 = frac >> (64 - 8*(l1+1))
+		n = 9 - lz
+	}
+	if neg {
+		w0, w1 = '-'|w0<<8, w1<<8|w0>>56
+		n++
+	}
+	return w0, w1, n, true
+}
+
 // appendDec appends d exactly as d.AppendTo does ("-0.05", "12.500"), with
 // a cheaper digit loop (two digits per division) writing in place.
 func appendDec(b []byte, d decimal.Dec) []byte {

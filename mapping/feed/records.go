@@ -52,6 +52,10 @@ type Stock struct {
 	ExpectedDate   string                    `json:"expected_date,omitempty"`
 	Warehouses     map[string]WarehouseStock `json:"warehouses,omitempty"` // warehouse code → figures
 	MeasuredAt     string                    `json:"measured_at,omitempty"`
+
+	// figs is scratch space of the chunk encoders, no part of the record
+	// (see JSONChunkEncoder).
+	figs figMemo
 }
 
 // WarehouseStock is the stock of an item in one warehouse. Available is nil
@@ -184,65 +188,10 @@ func (c *Catalogue) AppendJSON(b []byte) []byte {
 }
 
 // AppendJSON implements Record.
-func (s *Stock) AppendJSON(b []byte) []byte {
-	b = append(b, `{"administration":`...)
-	b = appendJSONString(b, s.Administration)
-	b = append(b, `,"item_code":`...)
-	b = appendJSONString(b, s.ItemCode)
-	b = appendDecMember(b, `,"on_hand":"`, s.OnHand)
-	b = appendDecMember(b, `,"reserved":"`, s.Reserved)
-	b = appendDecMember(b, `,"incoming":"`, s.Incoming)
-	if s.Available != nil {
-		b = appendDecMember(b, `,"available":"`, *s.Available)
-	}
-	b = append(b, `,"availability":`...)
-	b = appendJSONString(b, s.Availability)
-	if s.Display != "" {
-		b = append(b, `,"display":`...)
-		b = appendJSONString(b, s.Display)
-	}
-	if s.ExpectedDate != "" {
-		b = append(b, `,"expected_date":`...)
-		b = appendJSONString(b, s.ExpectedDate)
-	}
-	if len(s.Warehouses) > 0 {
-		b = append(b, `,"warehouses":{`...)
-		var arr [8]string
-		for i, k := range sortedKeysInto(arr[:0], s.Warehouses) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, k)
-			b = append(b, ':')
-			w := s.Warehouses[k]
-			b = w.AppendJSON(b)
-		}
-		b = append(b, '}')
-	}
-	if s.MeasuredAt != "" {
-		b = append(b, `,"measured_at":`...)
-		b = appendJSONString(b, s.MeasuredAt)
-	}
-	return append(b, '}')
-}
-
-// appendDecMember appends a decimal member: prefix is `,"name":"`.
-func appendDecMember(b []byte, prefix string, d decimal.Dec) []byte {
-	b = append(b, prefix...)
-	b = appendDec(b, d)
-	return append(b, '"')
-}
+func (s *Stock) AppendJSON(b []byte) []byte { return s.appendJSON(b, nil) }
 
 // AppendJSON appends w's JSON object to b, as encoding/json would.
-func (w WarehouseStock) AppendJSON(b []byte) []byte {
-	b = appendDecMember(b, `{"on_hand":"`, w.OnHand)
-	b = appendDecMember(b, `,"reserved":"`, w.Reserved)
-	b = appendDecMember(b, `,"incoming":"`, w.Incoming)
-	if w.Available != nil {
-		b = appendDecMember(b, `,"available":"`, *w.Available)
-	}
-	return append(b, '}')
-}
+func (w WarehouseStock) AppendJSON(b []byte) []byte { return w.appendJSON(b, nil) }
 
 // AppendJSON implements Record.
 func (p *Price) AppendJSON(b []byte) []byte {

@@ -1,0 +1,335 @@
+package feed
+
+import (
+	"encoding/binary"
+	"slices"
+	"strings"
+
+	"globex/internal/decimal"
+)
+
+// The stock feed's fast path. A stock export has a million records and
+// more, each encoded twice (a JSONL line and a CSV row) with about a dozen
+// decimals. A chunk's JSON encoder (JSONChunkEncoder) formats each figure
+// once and leaves its text in the record (figMemo); the CSV row of the same
+// record, encoded next, copies it (stockRow). The encoders also remember,
+// from one record to the next, the warehouse codes (so that a record's
+// warehouses come in key order from a few map lookups, without iterating
+// and sorting the map) and the strings that needed no escaping or quoting
+// (the administration, the availability class, the measuring time). All of
+// it is checked against the record at hand: the bytes are those of
+// AppendJSON and the plain CSV writer, whatever the record holds.
+
+// memoFigs bounds a figMemo: the record's four figures and those of two
+// warehouses.
+const memoFigs = 12
+
+// figMemo is the text of a stock record's figures (decimals) in the order
+// its JSON has them, each with the value it was formatted from. The JSON
+// encoding of a chunk fills it, and the CSV row of the same record (which
+// has the figures in the same order) copies the text of a figure instead of
+// formatting it again. A text is used only for a figure whose value is
+// still the one remembered, so a record changed in between, or filled anew
+// (which clears the memo), is encoded exactly as without it. Texts are kept
+// in two words each, as decWords makes them (a figure it does not take is
+// not kept).
+type figMemo struct {
+	n     uint8
+	len   [memoFigs]uint8
+	scale [memoFigs]uint8
+	coef  [memoFigs]int64
+	text  [memoFigs][2]uint64
+}
+
+// add formats d into b and remembers its text if there is room.
+func (m *figMemo) add(b []byte, d decimal.Dec) []byte {
+	w0, w1, l, ok := decWords(d)
+	if !ok {
+		return appendDec(b, d) // not kept
+	}
+	n := len(b)
+	b = slices.Grow(b, 16)
+	t := b[n : n+16]
+	binary.LittleEndian.PutUint64(t, w0)
+	binary.LittleEndian.PutUint64(t[8:], w1)
+	if k := m.n; k < memoFigs {
+		m.coef[k], m.scale[k], m.len[k] = d.Coef(), uint8(d.Scale()), uint8(l)
+		m.text[k] = [2]uint64{w0, w1}
+		m.n++
+	}
+	return b[:n+l]
+}
+
+// figCursor walks a figMemo in order, for the CSV row of the record.
+type figCursor struct {
+	m *figMemo
+	k int
+}
+
+// appendDec appends d from the memo when its next figure is d, formatting
+// it otherwise.
+func (c *figCursor) appendDec(b []byte, d decimal.Dec) []byte {
+	if m, k := c.m, c.k; k < int(m.n) && m.coef[k] == d.Coef() && int(m.scale[k]) == d.Scale() {
+		n := len(b)
+		b = slices.Grow(b, 16)
+		t := b[n : n+16]
+		binary.LittleEndian.PutUint64(t, m.text[k][0])
+		binary.LittleEndian.PutUint64(t[8:], m.text[k][1])
+		c.k++
+		return b[:n+int(m.len[k])]
+	}
+	return appendDec(b, d)
+}
+
+// JSONChunkEncoder writes records as JSON for a chunk (see Chunk): the
+// bytes of AppendJSON, faster for a stream of stock records, whose figures'
+// text it also leaves in the record for the CSV chunk that encodes the
+// record next. The zero value is ready to use; an encoder is used by one
+// goroutine at a time.
+type JSONChunkEncoder struct {
+	codes []string // warehouse codes seen, sorted
+	plain stockStrings
+}
+
+// maxGuessCodes bounds the warehouse codes a JSONChunkEncoder remembers.
+const maxGuessCodes = 8
+
+// Append appends rec's JSON to b. For a *Stock it writes scratch data into
+// the record: the caller must be the only goroutine using rec.
+func (e *JSONChunkEncoder) Append(b []byte, rec Record) []byte {
+	if s, ok := rec.(*Stock); ok {
+		s.figs.n = 0
+		return s.appendJSON(b, e)
+	}
+	return rec.AppendJSON(b)
+}
+
+// stockStrings are the last administration, availability and measuring
+// time that an encoder wrote as they are (no escaping or quoting): the same
+// string again needs no scan.
+type stockStrings struct {
+	admin, avail, measured string
+}
+
+// appendPlainJSON appends s as a JSON string; *last is a string known to
+// need no escaping, and becomes s if s needs none. last may be nil.
+func appendPlainJSON(b []byte, s string, last *string) []byte {
+	if last == nil {
+		return appendJSONString(b, s)
+	}
+	if s == *last {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	n := len(b)
+	b = appendJSONString(b, s)
+	if len(b)-n == len(s)+2 { // escaping always lengthens
+		*last = s
+	}
+	return b
+}
+
+// appendPlainCSV is AppendCSVField(b, s, ';') with *last a string known to
+// need no quoting, which becomes s if s needs none.
+func appendPlainCSV(b []byte, s string, last *string) []byte {
+	if s == *last {
+		return append(b, s...)
+	}
+	n := len(b)
+	b = AppendCSVField(b, s, ';')
+	if len(b)-n == len(s) {
+		*last = s
+	}
+	return b
+}
+
+// whEntry is one warehouse of a Stock, for encoding in key order.
+type whEntry struct {
+	code string
+	ws   WarehouseStock
+}
+
+// sortedWarehouses returns the warehouses of m in key order (byte-wise, as
+// encoding/json sorts map keys), appended to buf.
+func sortedWarehouses(buf []whEntry, m map[string]WarehouseStock) []whEntry {
+	es := buf[:0]
+	for k, v := range m {
+		es = append(es, whEntry{k, v})
+	}
+	if len(es) > 16 {
+		slices.SortFunc(es, func(x, y whEntry) int { return strings.Compare(x.code, y.code) })
+		return es
+	}
+	for i := 1; i < len(es); i++ {
+		for j := i; j > 0 && es[j].code < es[j-1].code; j-- {
+			es[j], es[j-1] = es[j-1], es[j]
+		}
+	}
+	return es
+}
+
+// warehouses is sortedWarehouses from lookups of the codes seen before when
+// they cover m, learning new codes otherwise.
+func (e *JSONChunkEncoder) warehouses(buf []whEntry, m map[string]WarehouseStock) []whEntry {
+	if len(m) <= len(e.codes) {
+		es := buf[:0]
+		for _, c := range e.codes {
+			if w, ok := m[c]; ok {
+				es = append(es, whEntry{c, w})
+			}
+		}
+		if len(es) == len(m) {
+			return es
+		}
+	}
+	es := sortedWarehouses(buf, m)
+	if len(es) <= maxGuessCodes {
+		codes := slices.Clone(e.codes)
+		for _, w := range es {
+			if i, found := slices.BinarySearch(codes, w.code); !found {
+				codes = slices.Insert(codes, i, w.code)
+			}
+		}
+		if len(codes) <= maxGuessCodes {
+			e.codes = codes
+		}
+	}
+	return es
+}
+
+// appendJSON is AppendJSON; with an encoder it also fills s.figs and uses
+// what the encoder remembers.
+func (s *Stock) appendJSON(b []byte, e *JSONChunkEncoder) []byte {
+	var memo *figMemo
+	var lastAdmin, lastAvail, lastMeasured *string
+	if e != nil {
+		memo = &s.figs
+		lastAdmin, lastAvail, lastMeasured = &e.plain.admin, &e.plain.avail, &e.plain.measured
+	}
+	b = append(b, `{"administration":`...)
+	b = appendPlainJSON(b, s.Administration, lastAdmin)
+	b = append(b, `,"item_code":`...)
+	b = appendJSONString(b, s.ItemCode)
+	b = appendDecMember(b, `,"on_hand":"`, s.OnHand, memo)
+	b = appendDecMember(b, `,"reserved":"`, s.Reserved, memo)
+	b = appendDecMember(b, `,"incoming":"`, s.Incoming, memo)
+	if s.Available != nil {
+		b = appendDecMember(b, `,"available":"`, *s.Available, memo)
+	}
+	b = append(b, `,"availability":`...)
+	b = appendPlainJSON(b, s.Availability, lastAvail)
+	if s.Display != "" {
+		b = append(b, `,"display":`...)
+		b = appendJSONString(b, s.Display)
+	}
+	if s.ExpectedDate != "" {
+		b = append(b, `,"expected_date":`...)
+		b = appendJSONString(b, s.ExpectedDate)
+	}
+	if len(s.Warehouses) > 0 {
+		b = append(b, `,"warehouses":{`...)
+		var arr [8]whEntry
+		var whs []whEntry
+		if e != nil {
+			whs = e.warehouses(arr[:0], s.Warehouses)
+		} else {
+			whs = sortedWarehouses(arr[:0], s.Warehouses)
+		}
+		for i := range whs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, whs[i].code)
+			b = append(b, ':')
+			b = whs[i].ws.appendJSON(b, memo)
+		}
+		b = append(b, '}')
+	}
+	if s.MeasuredAt != "" {
+		b = append(b, `,"measured_at":`...)
+		b = appendPlainJSON(b, s.MeasuredAt, lastMeasured)
+	}
+	return append(b, '}')
+}
+
+// appendDecMember appends a decimal member: prefix is `,"name":"`. A
+// non-nil memo remembers the text.
+func appendDecMember(b []byte, prefix string, d decimal.Dec, memo *figMemo) []byte {
+	b = append(b, prefix...)
+	if memo != nil {
+		b = memo.add(b, d)
+	} else {
+		b = appendDec(b, d)
+	}
+	return append(b, '"')
+}
+
+func (w *WarehouseStock) appendJSON(b []byte, memo *figMemo) []byte {
+	b = appendDecMember(b, `{"on_hand":"`, w.OnHand, memo)
+	b = appendDecMember(b, `,"reserved":"`, w.Reserved, memo)
+	b = appendDecMember(b, `,"incoming":"`, w.Incoming, memo)
+	if w.Available != nil {
+		b = appendDecMember(b, `,"available":"`, *w.Available, memo)
+	}
+	return append(b, '}')
+}
+
+// stockRow is the *Stock case of cells for a CSV row, without the
+// interface calls per cell (the stock feed has a million rows and more). It
+// takes the figures' text from the record's memo where a JSONChunkEncoder
+// left it, and knows the plain strings of the rows before (s.plain).
+func stockRow(r *Stock, c *Columns, s *csvRow) error {
+	figs := figCursor{m: &r.figs}
+	ps := &s.plain
+	b := s.b
+	if s.n > 0 {
+		b = append(b, ';')
+	}
+	b = appendPlainCSV(b, r.Administration, &ps.admin)
+	b = append(b, ';')
+	b = AppendCSVField(b, r.ItemCode, ';')
+	b = append(b, ';')
+	b = figs.appendDec(b, r.OnHand)
+	b = append(b, ';')
+	b = figs.appendDec(b, r.Reserved)
+	b = append(b, ';')
+	b = figs.appendDec(b, r.Incoming)
+	b = append(b, ';')
+	if r.Available != nil {
+		b = figs.appendDec(b, *r.Available)
+	}
+	b = append(b, ';')
+	b = appendPlainCSV(b, r.Availability, &ps.avail)
+	b = append(b, ';')
+	b = AppendCSVField(b, r.Display, ';')
+	b = append(b, ';')
+	b = AppendCSVField(b, r.ExpectedDate, ';')
+	found := 0
+	for _, code := range c.Warehouses {
+		w, ok := r.Warehouses[code]
+		if !ok {
+			b = append(b, ";;;;"...)
+			continue
+		}
+		found++
+		b = append(b, ';')
+		b = figs.appendDec(b, w.OnHand)
+		b = append(b, ';')
+		b = figs.appendDec(b, w.Reserved)
+		b = append(b, ';')
+		b = figs.appendDec(b, w.Incoming)
+		b = append(b, ';')
+		if w.Available != nil {
+			b = figs.appendDec(b, *w.Available)
+		}
+	}
+	s.n += 10 + 4*len(c.Warehouses)
+	if found != len(r.Warehouses) {
+		s.b = b
+		return unknownKey(r.Warehouses, c.Warehouses, "warehouse")
+	}
+	b = append(b, ';')
+	s.b = appendPlainCSV(b, r.MeasuredAt, &ps.measured)
+	return nil
+}
