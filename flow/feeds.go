@@ -67,7 +67,12 @@ type funcSink struct {
 	emit    func(feed.Record) error
 	writers func() []feed.Writer
 	idle    func() bool
+	tempDir string
 }
+
+// TempDir is the run's work folder, where a producer may put temporary
+// files (removed with the folder when a run is cut short).
+func (f funcSink) TempDir() string { return f.tempDir }
 
 func (f funcSink) Idle() bool {
 	if f.idle == nil {
@@ -203,7 +208,7 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 	} else if job.Hash != nil {
 		job.Hash.Start()
 	}
-	summary, err := h.Producer.Produce(ctx, content, job.Input.Name, admin, funcSink{begin, emit, parallel, idle})
+	summary, err := h.Producer.Produce(ctx, content, job.Input.Name, admin, funcSink{begin, emit, parallel, idle, work})
 	content.Close()
 	if err == nil {
 		err = fanout(writers).Close()
@@ -420,7 +425,7 @@ func (h *Feed) openFinal(outs *outputs, cols feed.Columns, writers *[]feed.Write
 			if err != nil {
 				return &exchange.Transient{Err: err}
 			}
-			*writers = append(*writers, feed.NewCSVWriter(w, h.Kind, cols))
+			*writers = append(*writers, feed.NewCSVWriter(outs.syncBehind(w), h.Kind, cols))
 		case "xlsx":
 			w, err := outs.create(filepath.Join(outs.dir, h.base()+".xlsx"))
 			if err != nil {
@@ -706,6 +711,7 @@ type outputs struct {
 	kind       feed.Kind
 	files      map[string]string // output name → path
 	open       []*os.File
+	behind     []*syncBehind
 	closers    []io.Closer
 	deltaStats feed.DeltaStats
 	hadPrev    bool
@@ -726,7 +732,31 @@ func (o *outputs) create(path string) (*os.File, error) {
 	return f, nil
 }
 
+// syncBehind returns a writer to f that syncs it in the background as it
+// is written (see syncBehind); syncAll waits for those syncs.
+func (o *outputs) syncBehind(f *os.File) io.Writer {
+	s := newSyncBehind(f)
+	o.behind = append(o.behind, s)
+	return syncingFile{f, s}
+}
+
+type syncingFile struct {
+	f *os.File
+	s *syncBehind
+}
+
+func (w syncingFile) Write(b []byte) (int, error) {
+	n, err := w.f.Write(b)
+	w.s.wrote(n)
+	return n, err
+}
+
 func (o *outputs) syncAll() error {
+	for _, s := range o.behind {
+		if err := s.wait(); err != nil {
+			return err
+		}
+	}
 	for _, f := range o.open {
 		if err := f.Sync(); err != nil {
 			return err

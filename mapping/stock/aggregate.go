@@ -347,8 +347,10 @@ func (p *parser) row(line int, fields [][]byte) {
 			return
 		}
 	}
+	// Free stock is read only when it is needed: without a reserved
+	// column (reserved = on hand - free) or without an on-hand column.
 	var free decimal.Dec
-	if rd.cols[fFree] >= 0 {
+	if rd.cols[fFree] >= 0 && (rd.cols[fReserved] < 0 || rd.cols[fOnHand] < 0) {
 		if free, ok = p.num(line, fields, fFree); !ok {
 			return
 		}
@@ -357,6 +359,14 @@ func (p *parser) row(line int, fields [][]byte) {
 	case rd.cols[fReserved] >= 0:
 		if r.reserved, ok = p.num(line, fields, fReserved); !ok {
 			return
+		}
+		if rd.cols[fOnHand] < 0 { // free stock and reserved: on hand is their sum
+			sum, err := free.Add(r.reserved)
+			if err != nil {
+				p.bad(line, p.colName(fFree), "", err.Error())
+				return
+			}
+			r.onHand = sum
 		}
 	case rd.cols[fFree] >= 0 && rd.cols[fOnHand] >= 0:
 		res, err := r.onHand.Sub(free)
@@ -426,10 +436,10 @@ func (p *parser) row(line int, fields [][]byte) {
 	p.out.bytes += len(b) - n
 }
 
-// rowRec is one good row. Encoded (append), it is: the hash (8 bytes), the
-// line, administration and warehouse, flags, on hand, reserved, incoming,
-// then safety stock, measuring time and expected date when present, and
-// the item code.
+// rowRec is one good row. Encoded (append), it is: the hash, the line,
+// administration, warehouse, flags, expected date, the item code's length,
+// on hand, reserved, incoming, then safety stock and measuring time when
+// present, and the item code.
 type rowRec struct {
 	hash                       uint64
 	line                       uint64
@@ -447,22 +457,27 @@ const (
 	rowMeasured
 )
 
+// Records use fixed-width little-endian fields: decoding them is a load
+// each, where varints cost a loop per field.
+
+var le = binary.LittleEndian
+
 func appendDec(b []byte, d decimal.Dec) []byte {
-	return binary.AppendVarint(append(b, byte(d.Scale())), d.Coef())
+	return append(le.AppendUint64(b, uint64(d.Coef())), byte(d.Scale()))
 }
 
 // readDec decodes what appendDec wrote at b[i:] and returns the position
 // after it.
 func readDec(b []byte, i int) (decimal.Dec, int) {
-	s := int(b[i])
-	c, n := binary.Varint(b[i+1:])
-	return decimal.New(c, s), i + 1 + n
+	return decimal.New(int64(le.Uint64(b[i:])), int(b[i+8])), i + 9
 }
 
 func (r *rowRec) append(b []byte) []byte {
-	b = binary.LittleEndian.AppendUint64(b, r.hash)
-	b = binary.AppendUvarint(b, r.line)
+	b = le.AppendUint64(b, r.hash)
+	b = le.AppendUint64(b, r.line)
 	b = append(b, byte(r.admin), byte(r.admin>>8), byte(r.wh), byte(r.wh>>8), r.flags)
+	b = le.AppendUint32(b, r.expected)
+	b = le.AppendUint32(b, uint32(len(r.item)))
 	b = appendDec(b, r.onHand)
 	b = appendDec(b, r.reserved)
 	b = appendDec(b, r.incoming)
@@ -470,25 +485,23 @@ func (r *rowRec) append(b []byte) []byte {
 		b = appendDec(b, r.safety)
 	}
 	if r.flags&rowMeasured != 0 {
-		b = binary.AppendVarint(b, r.measured)
+		b = le.AppendUint64(b, uint64(r.measured))
 	}
-	b = binary.AppendUvarint(b, uint64(r.expected))
-	b = binary.AppendUvarint(b, uint64(len(r.item)))
 	return append(b, r.item...)
 }
 
 // decode reads the row record at b[i:] (its item aliases b) and returns
 // the position after it.
 func (r *rowRec) decode(b []byte, i int) int {
-	r.hash = binary.LittleEndian.Uint64(b[i:])
-	i += 8
-	var n int
-	r.line, n = binary.Uvarint(b[i:])
-	i += n
-	r.admin = uint16(b[i]) | uint16(b[i+1])<<8
-	r.wh = uint16(b[i+2]) | uint16(b[i+3])<<8
+	r.hash = le.Uint64(b[i:])
+	r.line = le.Uint64(b[i+8:])
+	i += 16
+	r.admin = le.Uint16(b[i:])
+	r.wh = le.Uint16(b[i+2:])
 	r.flags = b[i+4]
-	i += 5
+	r.expected = le.Uint32(b[i+5:])
+	l := int(le.Uint32(b[i+9:]))
+	i += 13
 	r.onHand, i = readDec(b, i)
 	r.reserved, i = readDec(b, i)
 	r.incoming, i = readDec(b, i)
@@ -499,16 +512,11 @@ func (r *rowRec) decode(b []byte, i int) int {
 	}
 	r.measured = 0
 	if r.flags&rowMeasured != 0 {
-		r.measured, n = binary.Varint(b[i:])
-		i += n
+		r.measured = int64(le.Uint64(b[i:]))
+		i += 8
 	}
-	e, n := binary.Uvarint(b[i:])
-	r.expected = uint32(e)
-	i += n
-	l, n := binary.Uvarint(b[i:])
-	i += n
-	r.item = b[i : i+int(l) : i+int(l)]
-	return i + int(l)
+	r.item = b[i : i+l : i+l]
+	return i + l
 }
 
 // aggBad is a row that parsed but cannot be added up.
@@ -545,7 +553,6 @@ type partAgg struct {
 	whs   []aggWh
 	slots []int32 // open addressing on the item hash: item index + 1
 	out   []byte
-	rec   []byte
 	bad   []aggBad
 	// earliest measuring time of an item, largest first line, warehouses
 	// used
@@ -638,9 +645,9 @@ func (rd *reader) aggregatePart(a *partAgg, p int) (int, error) {
 	a.out = a.out[:0]
 	for k := range a.items {
 		it := &a.items[k]
-		a.rec = a.encodeItem(a.rec[:0], it)
-		a.out = binary.AppendUvarint(a.out, uint64(len(a.rec)))
-		a.out = append(a.out, a.rec...)
+		n := len(a.out)
+		a.out = a.encodeItem(le.AppendUint32(a.out, 0), it)
+		le.PutUint32(a.out[n:], uint32(len(a.out)-n-4))
 		if it.hasMeasured && (!a.hasMeasured || it.measured < a.measured) {
 			a.measured, a.hasMeasured = it.measured, true
 		}
@@ -740,7 +747,7 @@ const (
 )
 
 func (a *partAgg) encodeItem(b []byte, it *aggItem) []byte {
-	b = binary.AppendUvarint(b, it.first)
+	b = le.AppendUint64(b, it.first)
 	var flags byte
 	if it.hasMeasured {
 		flags |= itemMeasured
@@ -750,22 +757,22 @@ func (a *partAgg) encodeItem(b []byte, it *aggItem) []byte {
 	}
 	b = append(b, byte(it.admin), byte(it.admin>>8), flags)
 	if it.hasMeasured {
-		b = binary.AppendVarint(b, it.measured)
+		b = le.AppendUint64(b, uint64(it.measured))
 	}
 	if it.hasSafety {
 		b = appendDec(b, it.safety)
 	}
-	b = binary.AppendUvarint(b, uint64(len(it.key)))
+	b = le.AppendUint32(b, uint32(len(it.key)))
 	b = append(b, it.key...)
 	n := 0
 	for j := it.whFirst; j >= 0; j = a.whs[j].next {
 		n++
 	}
-	b = binary.AppendUvarint(b, uint64(n))
+	b = le.AppendUint32(b, uint32(n))
 	for j := it.whFirst; j >= 0; j = a.whs[j].next {
 		w := &a.whs[j]
 		b = append(b, byte(w.wh), byte(w.wh>>8))
-		b = binary.AppendUvarint(b, uint64(w.expected))
+		b = le.AppendUint32(b, w.expected)
 		b = appendDec(b, w.onHand)
 		b = appendDec(b, w.reserved)
 		b = appendDec(b, w.incoming)
@@ -793,47 +800,41 @@ type whRec struct {
 }
 
 func (it *itemRec) decode(b []byte) {
-	var n int
-	it.first, n = binary.Uvarint(b)
-	i := n
-	it.admin = uint16(b[i]) | uint16(b[i+1])<<8
-	flags := b[i+2]
-	i += 3
+	it.first = le.Uint64(b)
+	it.admin = le.Uint16(b[8:])
+	flags := b[10]
+	i := 11
 	it.hasMeasured, it.hasSafety = flags&itemMeasured != 0, flags&itemSafety != 0
 	it.measured, it.safety = 0, decimal.Dec{}
 	if it.hasMeasured {
-		it.measured, n = binary.Varint(b[i:])
-		i += n
+		it.measured = int64(le.Uint64(b[i:]))
+		i += 8
 	}
 	if it.hasSafety {
 		it.safety, i = readDec(b, i)
 	}
-	l, n := binary.Uvarint(b[i:])
-	i += n
-	it.key = b[i : i+int(l)]
-	i += int(l)
-	nw, n := binary.Uvarint(b[i:])
-	i += n
-	it.whs = it.whs[:0]
-	for range nw {
-		var w whRec
-		w.wh = uint16(b[i]) | uint16(b[i+1])<<8
-		i += 2
-		e, n := binary.Uvarint(b[i:])
-		w.expected = uint32(e)
-		i += n
-		w.onHand, i = readDec(b, i)
+	l := int(le.Uint32(b[i:]))
+	i += 4
+	it.key = b[i : i+l]
+	i += l
+	nw := int(le.Uint32(b[i:]))
+	i += 4
+	if cap(it.whs) < nw {
+		it.whs = make([]whRec, nw)
+	}
+	it.whs = it.whs[:nw]
+	for k := range it.whs {
+		w := &it.whs[k]
+		w.wh = le.Uint16(b[i:])
+		w.expected = le.Uint32(b[i+2:])
+		w.onHand, i = readDec(b, i+6)
 		w.reserved, i = readDec(b, i)
 		w.incoming, i = readDec(b, i)
-		it.whs = append(it.whs, w)
 	}
 }
 
 // firstLine reads only the line of an item record's first row.
-func firstLine(b []byte) uint64 {
-	v, _ := binary.Uvarint(b)
-	return v
-}
+func firstLine(b []byte) uint64 { return le.Uint64(b) }
 
 // rangeLines is how many lines of the file one batch of output covers:
 // the items whose first row is in those lines.

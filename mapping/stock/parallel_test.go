@@ -248,3 +248,45 @@ func FuzzBlocks(f *testing.F) {
 		compareModes(t, in, opts)
 	})
 }
+
+// The builder keeps its warehouse map from record to record: a record must
+// hold exactly its own warehouses.
+func TestRecordsHoldOnlyTheirWarehouses(t *testing.T) {
+	in := "Artikelcode;Magazijn;Voorraad\nA;1;5\nA;2;3\nB;2;4\nC;3;1\nD;1;2\nD;3;2\n"
+	got := records(t, []byte(in), Options{}, Rules{})
+	want := []string{`"warehouses":{"1":{"on_hand":"5",` + `"reserved":"0","incoming":"0","available":"5"},"2":{"on_hand":"3","reserved":"0","incoming":"0","available":"3"}}`,
+		`"item_code":"B","on_hand":"4","reserved":"0","incoming":"0","available":"4","availability":"in_stock","warehouses":{"2":{"on_hand":"4","reserved":"0","incoming":"0","available":"4"}}`,
+		`"warehouses":{"3":{"on_hand":"1","reserved":"0","incoming":"0","available":"1"}}`,
+		`"warehouses":{"1":{"on_hand":"2","reserved":"0","incoming":"0","available":"2"},"3":{"on_hand":"2","reserved":"0","incoming":"0","available":"2"}}`}
+	lines := strings.Split(strings.TrimSpace(got), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("got %d records:\n%s", len(lines), got)
+	}
+	for i, w := range want {
+		if !strings.Contains(lines[i], w) {
+			t.Errorf("record %d: %s\nwant it to contain %s", i, lines[i], w)
+		}
+	}
+	// Only counted warehouses are kept.
+	got = records(t, []byte(in), Options{}, Rules{Warehouses: []string{"2"}})
+	if strings.Contains(got, `"1":`) || strings.Contains(got, `"3":`) || strings.Count(got, `"2":`) != 2 {
+		t.Errorf("counting warehouse 2 only:\n%s", got)
+	}
+}
+
+// Free stock is used where it says something: with reserved and no on-hand
+// column, on hand is free + reserved; next to both, it is not read at all.
+func TestFreeStockColumn(t *testing.T) {
+	got := records(t, []byte("Artikelcode;Vrije voorraad;Gereserveerd\nA;10;2,5\n"), Options{}, Rules{})
+	if !strings.Contains(got, `"on_hand":"12.5","reserved":"2.5","incoming":"0","available":"10"`) {
+		t.Errorf("free + reserved: %s", got)
+	}
+	got = records(t, []byte("Artikelcode;Voorraad;Vrije voorraad;Gereserveerd\nA;10;n.v.t.;2\n"), Options{}, Rules{})
+	if !strings.Contains(got, `"on_hand":"10","reserved":"2","incoming":"0","available":"8"`) {
+		t.Errorf("on hand and reserved, free ignored: %s", got)
+	}
+	got = records(t, []byte("Artikelcode;Voorraad;Vrije voorraad\nA;10;7\n"), Options{}, Rules{})
+	if !strings.Contains(got, `"on_hand":"10","reserved":"3"`) {
+		t.Errorf("on hand and free: %s", got)
+	}
+}

@@ -83,7 +83,7 @@ type Options struct {
 	// removes the file.
 	TempDir string
 	// MemoryBudget bounds the memory that rows and aggregates take
-	// (default 64 MiB); beyond it they go to a temporary file, so memory
+	// (default 32 MiB); beyond it they go to a temporary file, so memory
 	// does not grow with the export.
 	MemoryBudget int
 }
@@ -93,7 +93,7 @@ func (o *Options) defaults() error {
 		o.MaxBadRows = 50
 	}
 	if o.MemoryBudget <= 0 {
-		o.MemoryBudget = 64 << 20
+		o.MemoryBudget = 32 << 20
 	}
 	if o.MaxLineBytes <= 0 {
 		o.MaxLineBytes = 1 << 20

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"globex/internal/decimal"
 	"globex/mapping/feed"
@@ -47,7 +48,8 @@ const (
 // incoming stock. on_hand, reserved and incoming are published exactly in
 // every display mode; only available and display follow Display.
 //
-// Hooks may be called concurrently (WriteTo runs one pass per writer).
+// Hooks may be called concurrently (WriteTo runs one pass per writer),
+// and must not keep the strings they are given beyond the call.
 type Rules struct {
 	// Warehouses lists the warehouse codes that count; empty counts all.
 	// Warehouses that do not count are left out of the record.
@@ -118,13 +120,18 @@ type builder struct {
 	res     *Result
 	ru      *Rules
 	counted []bool
-	it      itemRec
-	rec     feed.Stock
-	avail   decimal.Dec
-	whAvail []decimal.Dec
-	dateBuf []byte
-	meas    int64
-	measStr string
+	// aliasKey: the record's ItemCode points into the item's bytes, which
+	// stay put until the record has been encoded (chunk writers copy it).
+	aliasKey bool
+	it       itemRec
+	rec      feed.Stock
+	cur      []string // warehouse codes in rec.Warehouses
+	prev     []string
+	avail    decimal.Dec
+	whAvail  []decimal.Dec
+	dateBuf  []byte
+	meas     int64
+	measStr  string
 }
 
 func (b *builder) fail(err error) error {
@@ -145,9 +152,17 @@ func (b *builder) build(data []byte) error {
 	it.decode(data)
 	ru := b.ru
 	rec := &b.rec
-	admin, item := b.res.admins[it.admin], string(it.key)
+	admin := b.res.admins[it.admin]
+	var item string
+	if b.aliasKey && len(it.key) > 0 {
+		item = unsafe.String(&it.key[0], len(it.key))
+	} else {
+		item = string(it.key)
+	}
 	*rec = feed.Stock{Administration: admin, ItemCode: item, Warehouses: rec.Warehouses}
-	clear(rec.Warehouses)
+	// The map is kept from record to record (items mostly have the same
+	// warehouses): codes set are overwritten, the others deleted below.
+	b.prev, b.cur = b.cur, b.prev[:0]
 	var expected uint32
 	var err error
 	k := 0
@@ -195,6 +210,12 @@ func (b *builder) build(data []byte) error {
 			rec.Warehouses = make(map[string]feed.WarehouseStock, 4)
 		}
 		rec.Warehouses[code] = ws
+		b.cur = append(b.cur, code)
+	}
+	for _, c := range b.prev {
+		if !slices.Contains(b.cur, c) {
+			delete(rec.Warehouses, c)
+		}
 	}
 	if ru.Reserved != nil {
 		if rec.Reserved, err = rec.Reserved.Add(ru.Reserved(admin, item)); err != nil {
@@ -327,56 +348,87 @@ func (r *Result) WriteTo(ru Rules, writers ...feed.Writer) error {
 // writeChunked builds every record once and encodes it for every writer:
 // one goroutine gathers the items of consecutive line ranges (see
 // Result.batches), workers on all CPUs order, build and encode the
-// batches, and the batches are written in order (each while the others
-// encode). The error is that of the first record (in order) that failed.
+// batches, and a writer goroutine writes the encoded batches in order, so
+// that no worker waits for another's write. The error is that of the first
+// record (in order) that failed.
 func (r *Result) writeChunked(ru *Rules, writers []feed.ChunkWriter) error {
 	workers := max(1, runtime.GOMAXPROCS(0))
 	free := make(chan *lineBatch, 2*workers)
 	for range 2 * workers {
 		free <- &lineBatch{}
 	}
+	// encoded batches: a set of chunks (one per writer) each
+	type encoded struct {
+		seq    int
+		chunks []feed.Chunk
+		err    error
+	}
+	sets := make(chan []feed.Chunk, 2*workers+1)
+	for range 2*workers + 1 {
+		cs := make([]feed.Chunk, len(writers))
+		for i, cw := range writers {
+			cs[i] = cw.NewChunk()
+		}
+		sets <- cs
+	}
 	work := make(chan *lineBatch, 2*workers)
+	out := make(chan encoded, 2*workers+1)
 	var failed atomic.Bool
-	var mu sync.Mutex
-	turn := sync.NewCond(&mu)
-	nextSeq := 0
-	var firstErr error // of the earliest batch that failed
 	counted := r.counted(ru)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			b := &builder{res: r, ru: ru, counted: counted}
-			chunks := make([]feed.Chunk, len(writers))
-			for i, cw := range writers {
-				chunks[i] = cw.NewChunk()
-			}
-			for lb := range work {
-				var err error
-				if !failed.Load() {
-					err = encodeBatch(b, chunks, lb)
+
+	var firstErr error // of the earliest batch that failed
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		pending := map[int]encoded{}
+		next := 0
+		for e := range out {
+			pending[e.seq] = e
+			for {
+				e, ok := pending[next]
+				if !ok {
+					break
 				}
-				mu.Lock()
-				for nextSeq != lb.seq {
-					turn.Wait()
-				}
-				if err != nil && firstErr == nil {
-					firstErr = err
+				delete(pending, next)
+				next++
+				if e.err != nil && firstErr == nil {
+					firstErr = e.err
 					failed.Store(true)
 				}
-				if !failed.Load() {
+				if firstErr == nil {
 					for i, cw := range writers {
-						if err := cw.WriteChunk(chunks[i]); err != nil {
+						if err := cw.WriteChunk(e.chunks[i]); err != nil {
 							firstErr = err
 							failed.Store(true)
 							break
 						}
 					}
 				}
-				nextSeq++
-				turn.Broadcast()
-				mu.Unlock()
+				sets <- e.chunks
+			}
+		}
+	}()
+
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b := &builder{res: r, ru: ru, counted: counted, aliasKey: true}
+			for {
+				// A set first, then a batch: the earliest batch not
+				// written is always with a worker that can encode it.
+				cs := <-sets
+				lb, ok := <-work
+				if !ok {
+					sets <- cs
+					return
+				}
+				var err error
+				if !failed.Load() {
+					err = encodeBatch(b, cs, lb)
+				}
+				out <- encoded{lb.seq, cs, err}
 				free <- lb
 			}
 		}()
@@ -390,6 +442,8 @@ func (r *Result) writeChunked(ru *Rules, writers []feed.ChunkWriter) error {
 	})
 	close(work)
 	wg.Wait()
+	close(out)
+	<-written
 	if err != nil && err != errStopScan {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 )
 
@@ -54,6 +55,11 @@ func (s *partStore) add(p int, b []byte) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if m := s.mem[p]; cap(m)-len(m) < len(b) {
+		// Grow in big steps: every partition fills up to its share of
+		// the budget before a spill.
+		s.mem[p] = slices.Grow(m, max(len(b), cap(m), min(s.budget/nParts, 32<<10)))
+	}
 	s.mem[p] = append(s.mem[p], b...)
 	s.memBytes += len(b)
 	s.lens[p] += int64(len(b))
@@ -140,7 +146,7 @@ func (s *partStore) close() error {
 	return err
 }
 
-// recCursor reads length-prefixed records (a uvarint length, then the
+// recCursor reads length-prefixed records (a 4-byte length, then the
 // record) of one partition in order, with a small buffer for spilled
 // segments, so that all partitions can be read side by side.
 type recCursor struct {
@@ -160,9 +166,11 @@ const cursorBuf = 32 << 10
 func (c *recCursor) next() []byte {
 	for {
 		rest := c.buf[c.pos:]
-		if n, k := binary.Uvarint(rest); k > 0 && k+int(n) <= len(rest) {
-			c.pos += k + int(n)
-			return rest[k : k+int(n)]
+		if len(rest) >= 4 {
+			if n := int(binary.LittleEndian.Uint32(rest)); 4+n <= len(rest) {
+				c.pos += 4 + n
+				return rest[4 : 4+n]
+			}
 		}
 		if !c.fill() {
 			return nil
