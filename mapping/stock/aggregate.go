@@ -125,11 +125,16 @@ func (rd *reader) header(hdr []string, delim byte, csv bool) error {
 // blockBytes is about how many bytes of a CSV file make a block (see
 // readBlocks), and of rows a parser collects before they are committed. A
 // variable for tests.
-var blockBytes = 1 << 20
+var blockBytes = 256 << 10
+
+// maxCodeBytes bounds administration and warehouse codes, which are kept
+// for the whole file.
+const maxCodeBytes = 256
 
 // blockOut is what a parser made of a run of rows: the rows, encoded per
 // partition, and the bad ones.
 type blockOut struct {
+	fatal    error // ends the file
 	parts    [nParts][]byte
 	bytes    int
 	rows     int
@@ -142,7 +147,7 @@ func (o *blockOut) reset() {
 	for i := range o.parts {
 		o.parts[i] = o.parts[i][:0]
 	}
-	o.bytes, o.rows, o.bad, o.badTotal, o.sep = 0, 0, o.bad[:0], 0, sepSummary{}
+	o.bytes, o.rows, o.bad, o.badTotal, o.sep, o.fatal = 0, 0, o.bad[:0], 0, sepSummary{}, nil
 }
 
 // commit adds a block's rows to the file's, in file order.
@@ -168,6 +173,9 @@ func (rd *reader) commit(o *blockOut) error {
 // where blocks cannot be cut).
 func (rd *reader) rowInOrder(line int, fields [][]byte) error {
 	rd.seq.row(line, fields)
+	if err := rd.seq.out.fatal; err != nil {
+		return err
+	}
 	if rd.seq.out.bytes >= blockBytes {
 		return rd.commit(rd.seq.out)
 	}
@@ -186,15 +194,16 @@ func (rd *reader) finish() (*Result, error) {
 		return nil, err
 	}
 	if len(rd.badAgg) > 0 {
+		// Each partition kept its first MaxBadRows, so the first
+		// MaxBadRows of the file are among them.
 		slices.SortFunc(rd.badAgg, func(a, b aggBad) int { return a.line - b.line })
 		for _, b := range rd.badAgg {
-			rd.res.badTotal++
 			rd.res.badRows = append(rd.res.badRows, &RowError{Unit: rd.unit, Line: b.line, Msg: b.msg})
 		}
 		rd.badAgg = nil
 		slices.SortStableFunc(rd.res.badRows, func(a, b *RowError) int { return a.Line - b.Line })
 		if len(rd.res.badRows) > rd.opts.MaxBadRows {
-			rd.res.badRows = rd.res.badRows[:rd.opts.MaxBadRows]
+			rd.res.badRows = slices.Clone(rd.res.badRows[:rd.opts.MaxBadRows])
 		}
 	}
 	if rd.res.badTotal > 0 && !rd.opts.SkipBadRows {
@@ -416,13 +425,23 @@ func (p *parser) row(line int, fields [][]byte) {
 		r.expected = uint32(t.Year()*10000 + int(t.Month())*100 + t.Day())
 	}
 	res := rd.res
-	if r.admin, ok = p.intern(&p.adminCache, admin, res.adminIdx, &res.admins); !ok {
-		p.bad(line, p.colName(fAdmin), string(admin), "too many distinct administrations")
+	wh := trim(p.get(fields, fWarehouse))
+	if len(admin) > maxCodeBytes {
+		p.bad(line, p.colName(fAdmin), string(admin), fmt.Sprintf("is longer than %d bytes: not an administration number", maxCodeBytes))
 		return
 	}
-	wh := trim(p.get(fields, fWarehouse))
+	if len(wh) > maxCodeBytes {
+		p.bad(line, p.colName(fWarehouse), string(wh), fmt.Sprintf("is longer than %d bytes: not a warehouse code", maxCodeBytes))
+		return
+	}
+	// Running out of codes refuses the file whole, whichever row meets the
+	// limit first (rows are parsed out of order).
+	if r.admin, ok = p.intern(&p.adminCache, admin, res.adminIdx, &res.admins); !ok {
+		p.out.fatal = fmt.Errorf("stock: more than %d distinct administrations: this does not look like a stock export (check the delimiter and the columns)", math.MaxUint16)
+		return
+	}
 	if r.wh, ok = p.intern(&p.whCache, wh, res.whIdx, &res.whs); !ok {
-		p.bad(line, p.colName(fWarehouse), string(wh), "too many distinct warehouses")
+		p.out.fatal = fmt.Errorf("stock: more than %d distinct warehouses: this does not look like a stock export (check the delimiter and the columns)", math.MaxUint16)
 		return
 	}
 	r.line = uint64(line)
@@ -431,7 +450,8 @@ func (p *parser) row(line int, fields [][]byte) {
 	pp := partOf(r.hash)
 	b := p.out.parts[pp]
 	n := len(b)
-	b = r.append(b)
+	b = r.append(le.AppendUint32(b, 0)) // length-prefixed, for recCursor
+	le.PutUint32(b[n:], uint32(len(b)-n-4))
 	p.out.parts[pp] = b
 	p.out.bytes += len(b) - n
 }
@@ -528,12 +548,14 @@ type aggBad struct {
 // aggItem and aggWh are one partition's aggregates while it is added up.
 type aggItem struct {
 	hash        uint64
-	key         []byte // in the partition's rows
+	keyOff      int // item code in partAgg.keys
+	keyLen      int
 	first       uint64 // line of the item's first row
 	measured    int64
 	safety      decimal.Dec
 	whFirst     int32 // list of aggWh
 	whLast      int32
+	nWh         int32
 	admin       uint16
 	hasMeasured bool
 	hasSafety   bool
@@ -548,12 +570,17 @@ type aggWh struct {
 
 // partAgg is the reusable state of one aggregating goroutine.
 type partAgg struct {
-	rows  []byte
+	keys  []byte
 	items []aggItem
-	whs   []aggWh
-	slots []int32 // open addressing on the item hash: item index + 1
-	out   []byte
-	bad   []aggBad
+	// (item, warehouse) to aggWh for items with many warehouses
+	whIndex map[uint64]int32
+	whs     []aggWh
+	slots   []int32 // open addressing on the item hash: item index + 1
+	out     []byte
+	bad     []aggBad // the first MaxBadRows of each partition
+	// bad rows of all partitions, and of the current one
+	badCount, partBad int
+	maxBad            int
 	// earliest measuring time of an item, largest first line, warehouses
 	// used
 	measured    int64
@@ -572,7 +599,7 @@ func (rd *reader) aggregate() error {
 	var items atomic.Int64
 	var wg sync.WaitGroup
 	for w := range workers {
-		aggs[w] = &partAgg{whUsed: make([]bool, len(rd.res.whs))}
+		aggs[w] = &partAgg{whUsed: make([]bool, len(rd.res.whs)), maxBad: rd.opts.MaxBadRows}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -605,6 +632,7 @@ func (rd *reader) aggregate() error {
 			res.whUsed[i] = res.whUsed[i] || u
 		}
 		rd.badAgg = append(rd.badAgg, a.bad...)
+		res.badTotal += a.badCount
 		if a.hasMeasured && (!res.hasMeasured || a.measured < res.measured) {
 			res.measured, res.hasMeasured = a.measured, true
 		}
@@ -616,19 +644,19 @@ func (rd *reader) aggregate() error {
 // aggregatePart adds up partition p's rows, in file order, and stores its
 // items in order of first appearance. It returns the number of items.
 func (rd *reader) aggregatePart(a *partAgg, p int) (int, error) {
-	var err error
-	if a.rows, err = rd.rowStore.read(p, a.rows); err != nil {
-		return 0, err
-	}
-	rd.rowStore.release(p)
-	if len(a.rows) == 0 {
+	n := rd.rowStore.lens[p]
+	if n == 0 {
 		return 0, nil
 	}
-	a.items, a.whs = a.items[:0], a.whs[:0]
-	// Size the table for about one item per 40 bytes of rows, at most half
+	// The rows are streamed: a partition may be large when a few items
+	// have most of the rows.
+	c := rd.rowStore.cursor(p)
+	a.items, a.whs, a.keys, a.partBad = a.items[:0], a.whs[:0], a.keys[:0], 0
+	clear(a.whIndex)
+	// Size the table for about one item per 80 bytes of rows, at most half
 	// full; it grows when there are more.
 	size := 64
-	for size < len(a.rows)/20 {
+	for int64(size) < n/40 && size < 1<<20 {
 		size *= 2
 	}
 	if cap(a.slots) >= size {
@@ -638,10 +666,14 @@ func (rd *reader) aggregatePart(a *partAgg, p int) (int, error) {
 		a.slots = make([]int32, size)
 	}
 	var r rowRec
-	for i := 0; i < len(a.rows); {
-		i = r.decode(a.rows, i)
+	for rec := c.next(); rec != nil; rec = c.next() {
+		r.decode(rec, 0)
 		a.add(&r)
 	}
+	if c.err != nil {
+		return 0, c.err
+	}
+	rd.rowStore.release(p)
 	a.out = a.out[:0]
 	for k := range a.items {
 		it := &a.items[k]
@@ -659,13 +691,21 @@ func (rd *reader) aggregatePart(a *partAgg, p int) (int, error) {
 	return len(a.items), nil
 }
 
+// badRow counts a bad row and tells whether to list it.
+func (a *partAgg) badRow() bool {
+	a.badCount++
+	a.partBad++
+	return a.partBad <= a.maxBad
+}
+
 // find returns the index of the row's item, adding it when new.
 func (a *partAgg) find(r *rowRec) int32 {
 	mask := len(a.slots) - 1
 	for i := int(r.hash) & mask; ; i = (i + 1) & mask {
 		s := a.slots[i]
 		if s == 0 {
-			a.items = append(a.items, aggItem{hash: r.hash, key: r.item, first: r.line, whFirst: -1, whLast: -1, admin: r.admin})
+			a.items = append(a.items, aggItem{hash: r.hash, keyOff: len(a.keys), keyLen: len(r.item), first: r.line, whFirst: -1, whLast: -1, admin: r.admin})
+			a.keys = append(a.keys, r.item...)
 			idx := int32(len(a.items) - 1)
 			a.slots[i] = idx + 1
 			if 2*len(a.items) > len(a.slots) {
@@ -674,7 +714,7 @@ func (a *partAgg) find(r *rowRec) int32 {
 			return idx
 		}
 		it := &a.items[s-1]
-		if it.hash == r.hash && it.admin == r.admin && string(it.key) == string(r.item) {
+		if it.hash == r.hash && it.admin == r.admin && string(a.keys[it.keyOff:it.keyOff+it.keyLen]) == string(r.item) {
 			return s - 1
 		}
 	}
@@ -694,30 +734,32 @@ func (a *partAgg) grow() {
 
 // add adds one row to its item.
 func (a *partAgg) add(r *rowRec) {
-	it := &a.items[a.find(r)]
+	idx := a.find(r)
+	it := &a.items[idx]
 	line := int(r.line)
 	if r.flags&rowMeasured != 0 && (!it.hasMeasured || r.measured > it.measured) {
 		it.measured, it.hasMeasured = r.measured, true
 	}
 	if r.flags&rowSafety != 0 {
 		if it.hasSafety && !it.safety.Equal(r.safety) {
-			a.bad = append(a.bad, aggBad{line, fmt.Sprintf("safety stock %s differs from the safety stock %s of an earlier row of item %q", r.safety, it.safety, r.item)})
+			if a.badRow() {
+				a.bad = append(a.bad, aggBad{line, fmt.Sprintf("safety stock %s differs from the safety stock %s of an earlier row of item %q", r.safety, it.safety, r.item)})
+			}
 			return
 		}
 		it.safety, it.hasSafety = r.safety, true
 	}
 	// An item may have several rows for one warehouse (locations, batches):
 	// they are added up.
-	for j := it.whFirst; j >= 0; j = a.whs[j].next {
+	if j := a.findWh(idx, it, r.wh); j >= 0 {
 		w := &a.whs[j]
-		if w.wh != r.wh {
-			continue
-		}
 		x, err1 := w.onHand.Add(r.onHand)
 		y, err2 := w.reserved.Add(r.reserved)
 		z, err3 := w.incoming.Add(r.incoming)
 		if err1 != nil || err2 != nil || err3 != nil {
-			a.bad = append(a.bad, aggBad{line, "quantities too large to add up"})
+			if a.badRow() {
+				a.bad = append(a.bad, aggBad{line, "quantities too large to add up"})
+			}
 			return
 		}
 		w.onHand, w.reserved, w.incoming = x, y, z
@@ -735,6 +777,38 @@ func (a *partAgg) add(r *rowRec) {
 		it.whFirst = j
 	}
 	it.whLast = j
+	it.nWh++
+	switch {
+	case it.nWh == whListMax+1: // from now on, the item's warehouses are indexed
+		if a.whIndex == nil {
+			a.whIndex = map[uint64]int32{}
+		}
+		for k := it.whFirst; k >= 0; k = a.whs[k].next {
+			a.whIndex[uint64(idx)<<16|uint64(a.whs[k].wh)] = k
+		}
+	case it.nWh > whListMax:
+		a.whIndex[uint64(idx)<<16|uint64(r.wh)] = j
+	}
+}
+
+// whListMax is how many warehouses of an item are searched in a list;
+// beyond it a map finds them.
+const whListMax = 8
+
+// findWh returns the aggWh of item idx for warehouse wh, or -1.
+func (a *partAgg) findWh(idx int32, it *aggItem, wh uint16) int32 {
+	if it.nWh > whListMax {
+		if j, ok := a.whIndex[uint64(idx)<<16|uint64(wh)]; ok {
+			return j
+		}
+		return -1
+	}
+	for j := it.whFirst; j >= 0; j = a.whs[j].next {
+		if a.whs[j].wh == wh {
+			return j
+		}
+	}
+	return -1
 }
 
 // An item record is: the line of its first row, the administration, flags,
@@ -762,8 +836,8 @@ func (a *partAgg) encodeItem(b []byte, it *aggItem) []byte {
 	if it.hasSafety {
 		b = appendDec(b, it.safety)
 	}
-	b = le.AppendUint32(b, uint32(len(it.key)))
-	b = append(b, it.key...)
+	b = le.AppendUint32(b, uint32(it.keyLen))
+	b = append(b, a.keys[it.keyOff:it.keyOff+it.keyLen]...)
 	n := 0
 	for j := it.whFirst; j >= 0; j = a.whs[j].next {
 		n++

@@ -211,7 +211,7 @@ func (s *splitter) next() ([][]byte, error) {
 	s.raw = true // the fast path needs no copy of a "\r\n" line
 	for errRead == nil {
 		line, errRead = s.readLine()
-		if errRead == nil && (len(line) == lengthNL(line) || len(line) == 2 && line[0] == '\r' && s.block) {
+		if errRead == nil && (len(line) == lengthNL(line) || len(line) == 2 && line[0] == '\r' && line[1] == '\n' && s.block) {
 			continue // empty line
 		}
 		break

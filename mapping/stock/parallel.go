@@ -111,7 +111,9 @@ func (p *parser) parseBlock(data []byte, line int) error {
 	for {
 		fields, err := sp.next()
 		if err == nil {
-			p.row(sp.start, fields)
+			if p.row(sp.start, fields); p.out.fatal != nil {
+				return p.out.fatal
+			}
 			continue
 		}
 		if err == io.EOF {
@@ -145,7 +147,9 @@ func (rd *reader) readBlocks(src io.Reader, line int) (rest io.Reader, restLine 
 	if inOrderOnly {
 		return src, line, nil
 	}
-	workers := max(2, runtime.GOMAXPROCS(0))
+	// Blocks in flight take memory per worker: a big server need not use
+	// all its CPUs for one file.
+	workers := min(max(2, runtime.GOMAXPROCS(0)), 8)
 	inflight := 2*workers + 2
 	free := make(chan *block, inflight)
 	for range inflight {

@@ -185,14 +185,23 @@ func Read(r io.Reader, opts Options) (*Result, error) {
 		}
 	}
 	rd := newReader(&opts)
+	var err error
 	if format == "xlsx" {
-		if err := rd.readXLSX(br); err != nil {
-			return nil, err
-		}
-	} else if err := rd.readCSV(br); err != nil {
+		err = rd.readXLSX(br)
+	} else {
+		err = rd.readCSV(br)
+	}
+	var res *Result
+	if err == nil {
+		res, err = rd.finish()
+	}
+	if err != nil {
+		// Nothing of a refused file stays behind, in memory or on disk.
+		rd.rowStore.close()
+		rd.res.aggs.close()
 		return nil, err
 	}
-	return rd.finish()
+	return res, nil
 }
 
 // sniffEncoding implements the automatic encoding choice of Options.Encoding.

@@ -99,24 +99,6 @@ func (s *partStore) spill() error {
 	return nil
 }
 
-// read returns partition p whole, reusing buf. The store must not be
-// added to meanwhile.
-func (s *partStore) read(p int, buf []byte) ([]byte, error) {
-	n := int(s.lens[p])
-	if cap(buf) < n {
-		buf = make([]byte, 0, n)
-	}
-	buf = buf[:0]
-	for _, sg := range s.segs[p] {
-		start := len(buf)
-		buf = buf[:start+sg.n]
-		if _, err := s.f.ReadAt(buf[start:], sg.off); err != nil {
-			return nil, fmt.Errorf("stock: reading back a temporary file: %w", err)
-		}
-	}
-	return append(buf, s.mem[p]...), nil
-}
-
 // release drops partition p from memory once it has been read.
 func (s *partStore) release(p int) {
 	s.mu.Lock()
