@@ -146,10 +146,15 @@ func (e *SyntaxError) Error() string {
 // Unwrap returns the underlying decoding error, if any.
 func (e *SyntaxError) Unwrap() error { return e.Err }
 
-// pos returns the line and column of buf index p.
+// posAt returns the line and column of buf index p. A p before the buffer
+// (the "<![CDATA[" of a section whose content starts a new read) counts as
+// its first byte.
 func (s *scanner) posAt(p int) (line, col int) {
 	if p > s.end {
 		p = s.end
+	}
+	if p < 0 {
+		p = 0
 	}
 	if p < s.nlPos {
 		s.nlPos, s.nlLine, s.nlStart = 0, s.line0, s.lineStart0
@@ -908,7 +913,11 @@ func (s *scanner) checkDecl(i, e int) error {
 		switch want {
 		case "version":
 			if string(v) != "1.0" {
-				return s.errAt(k, KindSyntax, "unsupported XML version %q; only 1.0 is supported", v)
+				kind := KindSyntax
+				if len(v) == 0 {
+					kind = KindRefused // encoding/xml lets an empty version pass
+				}
+				return s.errAt(k, kind, "unsupported XML version %q; only 1.0 is supported", v)
 			}
 		case "standalone":
 			if string(v) != "yes" && string(v) != "no" {
