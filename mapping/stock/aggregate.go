@@ -425,6 +425,14 @@ func (p *parser) row(line int, fields [][]byte) {
 		r.expected = uint32(t.Year()*10000 + int(t.Month())*100 + t.Day())
 	}
 	res := rd.res
+	if len(item) > math.MaxUint16 {
+		p.bad(line, p.colName(fItem), "", fmt.Sprintf("the item code is longer than %d bytes", math.MaxUint16))
+		return
+	}
+	if uint64(line) > math.MaxUint32 {
+		p.out.fatal = fmt.Errorf("stock: more than %d lines: this does not look like a stock export", uint64(math.MaxUint32))
+		return
+	}
 	wh := trim(p.get(fields, fWarehouse))
 	if len(admin) > maxCodeBytes {
 		p.bad(line, p.colName(fAdmin), string(admin), fmt.Sprintf("is longer than %d bytes: not an administration number", maxCodeBytes))
@@ -446,7 +454,7 @@ func (p *parser) row(line int, fields [][]byte) {
 	}
 	r.line = uint64(line)
 	r.item = item
-	r.hash = maphash.Bytes(rd.seed, item) ^ uint64(r.admin)*0x9e3779b97f4a7c15
+	r.hash = rowHash(rd.seed, item, r.admin)
 	pp := partOf(r.hash)
 	b := p.out.parts[pp]
 	n := len(b)
@@ -456,10 +464,11 @@ func (p *parser) row(line int, fields [][]byte) {
 	p.out.bytes += len(b) - n
 }
 
-// rowRec is one good row. Encoded (append), it is: the hash, the line,
-// administration, warehouse, flags, expected date, the item code's length,
-// on hand, reserved, incoming, then safety stock and measuring time when
-// present, and the item code.
+// rowRec is one good row. Encoded (append), it is: the line (32 bits),
+// administration, warehouse, flags, expected date, the item code's length
+// (16 bits), on hand, reserved, incoming, then safety stock and measuring
+// time when present, and the item code. The hash is computed again from
+// the item code where it is needed.
 type rowRec struct {
 	hash                       uint64
 	line                       uint64
@@ -475,6 +484,7 @@ type rowRec struct {
 const (
 	rowSafety = 1 << iota
 	rowMeasured
+	rowSmall // on hand, reserved and incoming fit 32 bits
 )
 
 // Records use fixed-width little-endian fields: decoding them is a load
@@ -492,15 +502,58 @@ func readDec(b []byte, i int) (decimal.Dec, int) {
 	return decimal.New(int64(le.Uint64(b[i:])), int(b[i+8])), i + 9
 }
 
+// Quantities mostly fit 32 bits: a record flags that its three do, and
+// keeps them in 5 bytes each instead of 9.
+
+func small(ds ...decimal.Dec) bool {
+	for _, d := range ds {
+		if c := d.Coef(); c < math.MinInt32 || c > math.MaxInt32 {
+			return false
+		}
+	}
+	return true
+}
+
+func appendDecs(b []byte, sm bool, x, y, z decimal.Dec) []byte {
+	if !sm {
+		return appendDec(appendDec(appendDec(b, x), y), z)
+	}
+	for _, d := range [3]decimal.Dec{x, y, z} {
+		b = append(le.AppendUint32(b, uint32(int32(d.Coef()))), byte(d.Scale()))
+	}
+	return b
+}
+
+func readDecs(b []byte, i int, sm bool) (x, y, z decimal.Dec, next int) {
+	if !sm {
+		x, i = readDec(b, i)
+		y, i = readDec(b, i)
+		z, i = readDec(b, i)
+		return x, y, z, i
+	}
+	x = decimal.New(int64(int32(le.Uint32(b[i:]))), int(b[i+4]))
+	y = decimal.New(int64(int32(le.Uint32(b[i+5:]))), int(b[i+9]))
+	z = decimal.New(int64(int32(le.Uint32(b[i+10:]))), int(b[i+14]))
+	return x, y, z, i + 15
+}
+
+// rowHash is the hash of a row's item: it picks the partition and finds
+// the item in the partition's table.
+func rowHash(seed maphash.Seed, item []byte, admin uint16) uint64 {
+	return maphash.Bytes(seed, item) ^ uint64(admin)*0x9e3779b97f4a7c15
+}
+
 func (r *rowRec) append(b []byte) []byte {
-	b = le.AppendUint64(b, r.hash)
-	b = le.AppendUint64(b, r.line)
-	b = append(b, byte(r.admin), byte(r.admin>>8), byte(r.wh), byte(r.wh>>8), r.flags)
+	flags := r.flags
+	sm := small(r.onHand, r.reserved, r.incoming)
+	if sm {
+		flags |= rowSmall
+	}
+	b = le.AppendUint32(b, uint32(r.line))
+	b = append(b, byte(r.admin), byte(r.admin>>8), byte(r.wh), byte(r.wh>>8), flags)
 	b = le.AppendUint32(b, r.expected)
-	b = le.AppendUint32(b, uint32(len(r.item)))
-	b = appendDec(b, r.onHand)
-	b = appendDec(b, r.reserved)
-	b = appendDec(b, r.incoming)
+	b = le.AppendUint16(b, uint16(len(r.item)))
+	b = appendDecs(b, sm, r.onHand, r.reserved, r.incoming)
 	if r.flags&rowSafety != 0 {
 		b = appendDec(b, r.safety)
 	}
@@ -513,18 +566,13 @@ func (r *rowRec) append(b []byte) []byte {
 // decode reads the row record at b[i:] (its item aliases b) and returns
 // the position after it.
 func (r *rowRec) decode(b []byte, i int) int {
-	r.hash = le.Uint64(b[i:])
-	r.line = le.Uint64(b[i+8:])
-	i += 16
-	r.admin = le.Uint16(b[i:])
-	r.wh = le.Uint16(b[i+2:])
-	r.flags = b[i+4]
-	r.expected = le.Uint32(b[i+5:])
-	l := int(le.Uint32(b[i+9:]))
-	i += 13
-	r.onHand, i = readDec(b, i)
-	r.reserved, i = readDec(b, i)
-	r.incoming, i = readDec(b, i)
+	r.line = uint64(le.Uint32(b[i:]))
+	r.admin = le.Uint16(b[i+4:])
+	r.wh = le.Uint16(b[i+6:])
+	r.flags = b[i+8]
+	r.expected = le.Uint32(b[i+9:])
+	l := int(le.Uint16(b[i+13:]))
+	r.onHand, r.reserved, r.incoming, i = readDecs(b, i+15, r.flags&rowSmall != 0)
 	if r.flags&rowSafety != 0 {
 		r.safety, i = readDec(b, i)
 	} else {
@@ -668,6 +716,7 @@ func (rd *reader) aggregatePart(a *partAgg, p int) (int, error) {
 	var r rowRec
 	for rec := c.next(); rec != nil; rec = c.next() {
 		r.decode(rec, 0)
+		r.hash = rowHash(rd.seed, r.item, r.admin)
 		a.add(&r)
 	}
 	if c.err != nil {
@@ -821,7 +870,7 @@ const (
 )
 
 func (a *partAgg) encodeItem(b []byte, it *aggItem) []byte {
-	b = le.AppendUint64(b, it.first)
+	b = le.AppendUint32(b, uint32(it.first))
 	var flags byte
 	if it.hasMeasured {
 		flags |= itemMeasured
@@ -836,20 +885,23 @@ func (a *partAgg) encodeItem(b []byte, it *aggItem) []byte {
 	if it.hasSafety {
 		b = appendDec(b, it.safety)
 	}
-	b = le.AppendUint32(b, uint32(it.keyLen))
+	b = le.AppendUint16(b, uint16(it.keyLen))
 	b = append(b, a.keys[it.keyOff:it.keyOff+it.keyLen]...)
 	n := 0
 	for j := it.whFirst; j >= 0; j = a.whs[j].next {
 		n++
 	}
-	b = le.AppendUint32(b, uint32(n))
+	b = le.AppendUint16(b, uint16(n))
 	for j := it.whFirst; j >= 0; j = a.whs[j].next {
 		w := &a.whs[j]
-		b = append(b, byte(w.wh), byte(w.wh>>8))
+		sm := small(w.onHand, w.reserved, w.incoming)
+		var f byte
+		if sm {
+			f = 1
+		}
+		b = append(b, byte(w.wh), byte(w.wh>>8), f)
 		b = le.AppendUint32(b, w.expected)
-		b = appendDec(b, w.onHand)
-		b = appendDec(b, w.reserved)
-		b = appendDec(b, w.incoming)
+		b = appendDecs(b, sm, w.onHand, w.reserved, w.incoming)
 	}
 	return b
 }
@@ -874,10 +926,10 @@ type whRec struct {
 }
 
 func (it *itemRec) decode(b []byte) {
-	it.first = le.Uint64(b)
-	it.admin = le.Uint16(b[8:])
-	flags := b[10]
-	i := 11
+	it.first = uint64(le.Uint32(b))
+	it.admin = le.Uint16(b[4:])
+	flags := b[6]
+	i := 7
 	it.hasMeasured, it.hasSafety = flags&itemMeasured != 0, flags&itemSafety != 0
 	it.measured, it.safety = 0, decimal.Dec{}
 	if it.hasMeasured {
@@ -887,12 +939,12 @@ func (it *itemRec) decode(b []byte) {
 	if it.hasSafety {
 		it.safety, i = readDec(b, i)
 	}
-	l := int(le.Uint32(b[i:]))
-	i += 4
+	l := int(le.Uint16(b[i:]))
+	i += 2
 	it.key = b[i : i+l]
 	i += l
-	nw := int(le.Uint32(b[i:]))
-	i += 4
+	nw := int(le.Uint16(b[i:]))
+	i += 2
 	if cap(it.whs) < nw {
 		it.whs = make([]whRec, nw)
 	}
@@ -900,15 +952,14 @@ func (it *itemRec) decode(b []byte) {
 	for k := range it.whs {
 		w := &it.whs[k]
 		w.wh = le.Uint16(b[i:])
-		w.expected = le.Uint32(b[i+2:])
-		w.onHand, i = readDec(b, i+6)
-		w.reserved, i = readDec(b, i)
-		w.incoming, i = readDec(b, i)
+		sm := b[i+2] != 0
+		w.expected = le.Uint32(b[i+3:])
+		w.onHand, w.reserved, w.incoming, i = readDecs(b, i+7, sm)
 	}
 }
 
 // firstLine reads only the line of an item record's first row.
-func firstLine(b []byte) uint64 { return le.Uint64(b) }
+func firstLine(b []byte) uint64 { return uint64(le.Uint32(b)) }
 
 // rangeLines is how many lines of the file one batch of output covers:
 // the items whose first row is in those lines.

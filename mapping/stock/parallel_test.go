@@ -106,6 +106,8 @@ func randomExport(rng *rand.Rand, rows int) []byte {
 				v = "veel"
 			case 2:
 				v = fmt.Sprint(rng.IntN(100))
+			case 3:
+				v = fmt.Sprintf("%d%c%d", 3000000+rng.IntN(2000), sep, rng.IntN(1000)) // beyond 32 bits
 			}
 			return v
 		}
@@ -292,5 +294,21 @@ func TestFreeStockColumn(t *testing.T) {
 	got = records(t, []byte("Artikelcode;Voorraad;Vrije voorraad\nA;10;7\n"), Options{}, Rules{})
 	if !strings.Contains(got, `"on_hand":"10","reserved":"3"`) {
 		t.Errorf("on hand and free: %s", got)
+	}
+}
+
+// Quantities beyond 32 bits take the long form of the records, in rows and
+// in items.
+func TestLargeQuantities(t *testing.T) {
+	in := "Artikelcode;Magazijn;Voorraad;Gereserveerd\nA;1;9999999999,999;1\nA;2;1;-3000000000\nB;1;2147483647;-2147483648\n"
+	got := records(t, []byte(in), Options{}, Rules{})
+	for _, w := range []string{
+		`"item_code":"A","on_hand":"10000000000.999","reserved":"-2999999999","incoming":"0","available":"12999999999.999"`,
+		`"1":{"on_hand":"9999999999.999","reserved":"1","incoming":"0","available":"9999999998.999"},"2":{"on_hand":"1","reserved":"-3000000000","incoming":"0","available":"3000000001"}`,
+		`"item_code":"B","on_hand":"2147483647","reserved":"-2147483648"`,
+	} {
+		if !strings.Contains(got, w) {
+			t.Errorf("missing %s in\n%s", w, got)
+		}
 	}
 }

@@ -88,8 +88,9 @@ func (s *partStore) spill() error {
 		}
 		s.segs[p] = append(s.segs[p], segment{s.size, len(b)})
 		s.size += int64(len(b))
-		// Keep a small buffer: the partitions share the budget.
-		if cap(b) > 4*s.budget/nParts {
+		// Keep a buffer of at most this partition's share of the budget
+		// for the rows to come: all kept buffers stay within the budget.
+		if cap(b) > s.budget/nParts {
 			s.mem[p] = nil
 		} else {
 			s.mem[p] = b[:0]
