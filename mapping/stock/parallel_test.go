@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -310,5 +311,21 @@ func TestLargeQuantities(t *testing.T) {
 		if !strings.Contains(got, w) {
 			t.Errorf("missing %s in\n%s", w, got)
 		}
+	}
+}
+
+// builder.build resets feed.Stock field by field: a field added to the
+// record must be reset there too.
+func TestBuildResetsEveryField(t *testing.T) {
+	var exported []string
+	rt := reflect.TypeOf(feed.Stock{})
+	for i := range rt.NumField() {
+		if rt.Field(i).IsExported() {
+			exported = append(exported, rt.Field(i).Name)
+		}
+	}
+	want := "Administration ItemCode OnHand Reserved Incoming Available Availability Display ExpectedDate Warehouses MeasuredAt"
+	if got := strings.Join(exported, " "); got != want {
+		t.Errorf("feed.Stock has the fields %s; update builder.build's reset and this test", got)
 	}
 }

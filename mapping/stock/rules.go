@@ -159,7 +159,11 @@ func (b *builder) build(data []byte) error {
 	} else {
 		item = string(it.key)
 	}
-	*rec = feed.Stock{Administration: admin, ItemCode: item, Warehouses: rec.Warehouses}
+	// Field by field: the record's encoder scratch space need not be
+	// cleared (a new field of feed.Stock must be reset here too).
+	rec.Administration, rec.ItemCode = admin, item
+	rec.OnHand, rec.Reserved, rec.Incoming = decimal.Dec{}, decimal.Dec{}, decimal.Dec{}
+	rec.Available, rec.Availability, rec.Display, rec.ExpectedDate, rec.MeasuredAt = nil, "", "", "", ""
 	// The map is kept from record to record (items mostly have the same
 	// warehouses): codes set are overwritten, the others deleted below.
 	b.prev, b.cur = b.cur, b.prev[:0]
