@@ -106,9 +106,11 @@ YAML
   stockres=$work/stock-results.txt
   : > "$stockres"
   # The machine's noise is large: several runs, each on a fresh state, and
-  # their minimum and median.
+  # their minimum and median. Each starts with the disk idle (the items runs
+  # before leave gigabytes being written back).
   for run in $(seq "${STOCK_RUNS:-5}"); do
     rm -rf "$s/state" "$s/archive" "$s/feed" && mkdir -p "$s/feed"
+    sync
     ln "$work/stock.csv" "$s/drop/stock.csv" 2>/dev/null || cp "$work/stock.csv" "$s/drop/stock.csv"
     if "$bin/peerbench" -label globex-stock -o "$stockres" -- "$bin/globex" once -c "$s/globex.yaml" > "$s/once.log" 2>&1 && [ -s "$s/feed/stock.jsonl" ]; then
       echo "  globex-stock run $run ($STOCK_ROWS rows to stock.jsonl + stock.csv): $(tail -1 "$stockres") ($(wc -l < "$s/feed/stock.jsonl") items)"

@@ -45,6 +45,7 @@ type IndexBuilder struct {
 	keys []byte
 	runs []indexRun
 	n    uint64
+	done bool // Finish was called: the builder is used up
 
 	// the run being spilled in the background, if any
 	pending   chan spillResult
@@ -100,7 +101,14 @@ func (b *IndexBuilder) AddHashed(key []byte, kh, ch uint64) error {
 	return b.add(kh, ch, off)
 }
 
+// errFinished refuses a builder used after Finish: its runs are gone, so
+// a second index would be silently empty.
+var errFinished = errors.New("index: the builder is finished")
+
 func (b *IndexBuilder) add(kh, ch uint64, off int) error {
+	if b.done {
+		return errFinished
+	}
 	if b.spillErr != nil {
 		return b.spillErr
 	}
@@ -251,6 +259,10 @@ func (e *DuplicateKeyError) Error() string {
 // parts of the index are sorted in parallel, each into its own region of
 // out.
 func (b *IndexBuilder) Finish(kind Kind, out string) error {
+	if b.done {
+		return errFinished
+	}
+	b.done = true
 	err := b.wait()
 	defer func() {
 		for _, r := range b.runs {

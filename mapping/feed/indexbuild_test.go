@@ -147,3 +147,24 @@ func TestIndexBuilderLongKey(t *testing.T) {
 		t.Fatalf("after a refused key: %v, count %d", err, b.Count())
 	}
 }
+
+// A builder is used up by Finish: a second Finish (say, a retry) or a
+// later Add is an error, not an empty index.
+func TestFinishTwice(t *testing.T) {
+	dir := t.TempDir()
+	b := NewIndexBuilder(dir)
+	for i := range 100 {
+		if err := b.AddHashed([]byte(fmt.Sprint("key", i)), uint64(i)*0x9e3779b97f4a7c15, uint64(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Finish(KindCatalogue, filepath.Join(dir, "a.idx")); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Finish(KindCatalogue, filepath.Join(dir, "b.idx")); err == nil {
+		t.Error("a second Finish succeeded")
+	}
+	if err := b.AddHashed([]byte("late"), 1, 1); err == nil {
+		t.Error("Add after Finish succeeded")
+	}
+}
