@@ -108,7 +108,9 @@ func (p *Stock) soldSince(admin string, measured time.Time) (map[string]decimal.
 		counts[w] = true
 	}
 	for _, ex := range p.OrderExchanges {
-		err := p.Ledger.Orders(ex, func(o *ledger.Order) error {
+		// Only the orders since the measuring time are read (an index by
+		// creation time), not every order ever sent.
+		err := p.Ledger.OrdersSince(ex, measured, func(o *ledger.Order) error {
 			// Staged orders count too (their file may be in the ERP folder
 			// already); CreatedAt, not SentAt, so a restart cannot move an
 			// order past the measuring time.

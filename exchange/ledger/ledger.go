@@ -14,12 +14,14 @@ package ledger
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -32,6 +34,10 @@ var (
 	bucketOrders = []byte("orders")
 	bucketSHA    = []byte("sha")
 	bucketState  = []byte("state")
+	// bucketOrderTimes indexes orders by CreatedAt (exchange, 0, 8-byte
+	// big-endian unix nanoseconds, number), so that the stock feed reads
+	// only the orders since a measuring time, not every order ever sent.
+	bucketOrderTimes = []byte("order-times")
 )
 
 // Input states.
@@ -121,8 +127,14 @@ func Open(dir string) (*Ledger, error) {
 	db.MaxBatchDelay = 2 * time.Millisecond
 	l := &Ledger{db: db, lazy: map[string]*Input{}}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketMeta, bucketInputs, bucketOrders, bucketSHA, bucketState} {
+		indexed := tx.Bucket(bucketOrderTimes) != nil
+		for _, b := range [][]byte{bucketMeta, bucketInputs, bucketOrders, bucketSHA, bucketState, bucketOrderTimes} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		if !indexed { // a ledger of an earlier version: index its orders once
+			if err := indexOrderTimes(tx); err != nil {
 				return err
 			}
 		}
@@ -261,13 +273,72 @@ func (t *Tx) PutOrder(o *Order) error {
 	if err != nil {
 		return err
 	}
-	return t.tx.Bucket(bucketOrders).Put(key(o.Exchange, o.Number), b)
+	k := key(o.Exchange, o.Number)
+	if err := t.unindexOrder(k, o.CreatedAt); err != nil {
+		return err
+	}
+	if err := t.tx.Bucket(bucketOrderTimes).Put(timeKey(o.Exchange, o.CreatedAt, o.Number), nil); err != nil {
+		return err
+	}
+	return t.tx.Bucket(bucketOrders).Put(k, b)
 }
 
 // DeleteOrder removes an order record (only for a staged order whose file
 // was never published).
 func (t *Tx) DeleteOrder(exchange, number string) error {
-	return t.tx.Bucket(bucketOrders).Delete(key(exchange, number))
+	k := key(exchange, number)
+	if err := t.unindexOrder(k, time.Time{}); err != nil {
+		return err
+	}
+	return t.tx.Bucket(bucketOrders).Delete(k)
+}
+
+// unindexOrder removes the time index entry of the stored order k unless
+// its time is keep.
+func (t *Tx) unindexOrder(k []byte, keep time.Time) error {
+	v := t.tx.Bucket(bucketOrders).Get(k)
+	if v == nil {
+		return nil
+	}
+	var old Order
+	if err := json.Unmarshal(v, &old); err != nil {
+		return err
+	}
+	if !keep.IsZero() && old.CreatedAt.Equal(keep) {
+		return nil
+	}
+	return t.tx.Bucket(bucketOrderTimes).Delete(timeKey(old.Exchange, old.CreatedAt, old.Number))
+}
+
+// timeKey is an order's key in the time index.
+func timeKey(exchange string, at time.Time, number string) []byte {
+	k := key(exchange, "")
+	k = binary.BigEndian.AppendUint64(k, nanos(at))
+	return append(k, number...)
+}
+
+// nanos is t in unix nanoseconds, kept within 1970 to 2262 (beyond, UnixNano
+// is undefined).
+func nanos(t time.Time) uint64 {
+	switch {
+	case t.Unix() <= 0:
+		return 0
+	case t.Year() >= 2262:
+		return 1<<63 - 1
+	}
+	return uint64(t.UnixNano())
+}
+
+// indexOrderTimes fills the time index from the orders.
+func indexOrderTimes(tx *bolt.Tx) error {
+	idx := tx.Bucket(bucketOrderTimes)
+	return tx.Bucket(bucketOrders).ForEach(func(_, v []byte) error {
+		var o Order
+		if err := json.Unmarshal(v, &o); err != nil {
+			return err
+		}
+		return idx.Put(timeKey(o.Exchange, o.CreatedAt, o.Number), nil)
+	})
 }
 
 // PutState stores a small named value for an exchange (for example the last
@@ -361,6 +432,38 @@ func (l *Ledger) Inputs(exchange string, fn func(*Input) error) error {
 				return err
 			}
 			if err := fn(in); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// OrdersSince calls fn for every order of exchange created after t, in
+// order of creation; it reads only those orders. fn must not call back into
+// the ledger.
+func (l *Ledger) OrdersSince(exchange string, t time.Time, fn func(*Order) error) error {
+	prefix := key(exchange, "")
+	start := binary.BigEndian.AppendUint64(slices.Clone(prefix), nanos(t)+1)
+	return l.db.View(func(tx *bolt.Tx) error {
+		orders := tx.Bucket(bucketOrders)
+		c := tx.Bucket(bucketOrderTimes).Cursor()
+		for k, _ := c.Seek(start); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			if len(k) < len(prefix)+8 {
+				continue
+			}
+			v := orders.Get(key(exchange, string(k[len(prefix)+8:])))
+			if v == nil {
+				continue
+			}
+			o := &Order{}
+			if err := json.Unmarshal(v, o); err != nil {
+				return err
+			}
+			if !o.CreatedAt.After(t) {
+				continue
+			}
+			if err := fn(o); err != nil {
 				return err
 			}
 		}

@@ -1,0 +1,158 @@
+package ledger
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// since lists the numbers OrdersSince gives, and the numbers a filter over
+// every order gives.
+func since(t *testing.T, l *Ledger, ex string, at time.Time) (got, want []string) {
+	t.Helper()
+	if err := l.OrdersSince(ex, at, func(o *Order) error { got = append(got, o.Number); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Orders(ex, func(o *Order) error {
+		if o.CreatedAt.After(at) {
+			want = append(want, o.Number)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	return got, want
+}
+
+// OrdersSince gives exactly the orders created after a time, through
+// puts, re-puts with another time, deletes, other exchanges and reopening.
+func TestOrdersSince(t *testing.T) {
+	dir := t.TempDir()
+	l, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	base := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+	for i := range 400 {
+		ex := []string{"shop", "app", "shop2"}[rng.IntN(3)]
+		o := &Order{Exchange: ex, Number: fmt.Sprintf("N%d", rng.IntN(150)), State: OrderSent,
+			CreatedAt: base.Add(time.Duration(rng.IntN(3600)) * time.Second)}
+		if i%37 == 0 {
+			o.CreatedAt = time.Time{} // no time: never "since" anything
+		}
+		if rng.IntN(10) == 0 {
+			if err := l.Update(func(tx *Tx) error { return tx.DeleteOrder(o.Exchange, o.Number) }); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if err := l.PutOrder(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(when string) {
+		for _, ex := range []string{"shop", "app", "shop2", "none"} {
+			for _, at := range []time.Time{{}, base, base.Add(30 * time.Minute), base.Add(59*time.Minute + 59*time.Second), base.Add(2 * time.Hour)} {
+				got, want := since(t, l, ex, at)
+				if !slices.Equal(got, want) {
+					t.Fatalf("%s: %s since %v: got %v, want %v", when, ex, at, got, want)
+				}
+			}
+		}
+	}
+	check("open")
+	l.Close()
+	if l, err = Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	check("reopened")
+	l.Close()
+}
+
+// A ledger written before the time index existed gets one when opened.
+func TestOrderTimesBuiltForOlderLedger(t *testing.T) {
+	dir := t.TempDir()
+	l, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+	for i := range 20 {
+		if err := l.PutOrder(&Order{Exchange: "shop", Number: fmt.Sprint(i), CreatedAt: base.Add(time.Duration(i) * time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Close()
+	db, err := bolt.Open(filepath.Join(dir, "ledger.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketOrderTimes) }); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if l, err = Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	got, want := since(t, l, "shop", base.Add(9*time.Minute+30*time.Second))
+	if len(got) != 10 || !slices.Equal(got, want) {
+		t.Errorf("got %v, want the 10 orders from minute 10: %v", got, want)
+	}
+}
+
+// BenchmarkSoldSince compares what the stock feed reads with a year of
+// orders in the ledger: every order (as before the time index), or the
+// last hour's.
+//
+//	go test -run '^$' -bench SoldSince ./exchange/ledger/
+func BenchmarkSoldSince(b *testing.B) {
+	l, err := Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	const orders = 100_000 // a year of a busy shop
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	step := 365 * 24 * time.Hour / orders
+	for k := 0; k < orders; k += 10_000 {
+		if err := l.Update(func(tx *Tx) error {
+			for i := k; i < k+10_000; i++ {
+				o := &Order{Exchange: "shop", Number: fmt.Sprintf("WEB-%06d", i), State: OrderSent, CreatedAt: start.Add(time.Duration(i) * step),
+					Lines: []OrderLine{{Item: "ART-1", Quantity: "2"}, {Item: "ART-2", Quantity: "1"}, {Item: "ART-3", Quantity: "5"}}}
+				if err := tx.PutOrder(o); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	lastHour := start.Add(orders*step - time.Hour)
+	b.Run("all", func(b *testing.B) {
+		for range b.N {
+			n := 0
+			l.Orders("shop", func(o *Order) error {
+				if o.CreatedAt.After(lastHour) {
+					n++
+				}
+				return nil
+			})
+		}
+	})
+	b.Run("since", func(b *testing.B) {
+		for range b.N {
+			n := 0
+			l.OrdersSince("shop", lastHour, func(o *Order) error { n++; return nil })
+		}
+	})
+}
