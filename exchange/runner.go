@@ -134,10 +134,8 @@ func newID() string {
 func (r *Runner) Recover(ctx context.Context) error {
 	r.needRecover = true // until it succeeds
 	var unfinished []*ledger.Input
-	err := r.Ledger.Inputs(r.Exchange, func(in *ledger.Input) error {
-		if in.State == ledger.StateArchiving {
-			unfinished = append(unfinished, in)
-		}
+	err := r.Ledger.ArchivingInputs(r.Exchange, func(in *ledger.Input) error {
+		unfinished = append(unfinished, in)
 		return nil
 	})
 	if err != nil {

@@ -38,6 +38,10 @@ var (
 	// big-endian unix nanoseconds, number), so that the stock feed reads
 	// only the orders since a measuring time, not every order ever sent.
 	bucketOrderTimes = []byte("order-times")
+	// bucketArchiving lists the inputs in StateArchiving, the only ones
+	// recovery has to look at, so that it does not read every input ever
+	// received.
+	bucketArchiving = []byte("inputs-archiving")
 )
 
 // Input states.
@@ -128,13 +132,20 @@ func Open(dir string) (*Ledger, error) {
 	l := &Ledger{db: db, lazy: map[string]*Input{}}
 	err = db.Update(func(tx *bolt.Tx) error {
 		indexed := tx.Bucket(bucketOrderTimes) != nil
-		for _, b := range [][]byte{bucketMeta, bucketInputs, bucketOrders, bucketSHA, bucketState, bucketOrderTimes} {
+		listed := tx.Bucket(bucketArchiving) != nil
+		for _, b := range [][]byte{bucketMeta, bucketInputs, bucketOrders, bucketSHA, bucketState, bucketOrderTimes, bucketArchiving} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
 		}
-		if !indexed { // a ledger of an earlier version: index its orders once
+		// A ledger of an earlier version gets its indexes once.
+		if !indexed {
 			if err := indexOrderTimes(tx); err != nil {
+				return err
+			}
+		}
+		if !listed {
+			if err := listArchiving(tx); err != nil {
 				return err
 			}
 		}
@@ -258,7 +269,16 @@ func (t *Tx) PutInput(in *Input) error {
 	if err != nil {
 		return err
 	}
-	if err := t.tx.Bucket(bucketInputs).Put(key(in.Exchange, in.ID), b); err != nil {
+	k := key(in.Exchange, in.ID)
+	if err := t.tx.Bucket(bucketInputs).Put(k, b); err != nil {
+		return err
+	}
+	if in.State == StateArchiving {
+		err = t.tx.Bucket(bucketArchiving).Put(k, nil)
+	} else {
+		err = t.tx.Bucket(bucketArchiving).Delete(k)
+	}
+	if err != nil {
 		return err
 	}
 	if in.SHA256 != "" && in.State == StateDone && in.Outcome == OutcomeProcessed {
@@ -327,6 +347,21 @@ func nanos(t time.Time) uint64 {
 		return 1<<63 - 1
 	}
 	return uint64(t.UnixNano())
+}
+
+// listArchiving fills the list of archiving inputs from the inputs.
+func listArchiving(tx *bolt.Tx) error {
+	list := tx.Bucket(bucketArchiving)
+	return tx.Bucket(bucketInputs).ForEach(func(k, v []byte) error {
+		var in Input
+		if err := json.Unmarshal(v, &in); err != nil {
+			return err
+		}
+		if in.State != StateArchiving {
+			return nil
+		}
+		return list.Put(k, nil)
+	})
 }
 
 // indexOrderTimes fills the time index from the orders.
@@ -430,6 +465,34 @@ func (l *Ledger) Inputs(exchange string, fn func(*Input) error) error {
 			in := &Input{}
 			if err := json.Unmarshal(v, in); err != nil {
 				return err
+			}
+			if err := fn(in); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ArchivingInputs calls fn for every input of exchange in StateArchiving
+// (outputs committed, the move into the archive maybe not finished); it
+// reads only those. fn must not call back into the ledger.
+func (l *Ledger) ArchivingInputs(exchange string, fn func(*Input) error) error {
+	prefix := key(exchange, "")
+	return l.db.View(func(tx *bolt.Tx) error {
+		inputs := tx.Bucket(bucketInputs)
+		c := tx.Bucket(bucketArchiving).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			v := inputs.Get(k)
+			if v == nil {
+				continue
+			}
+			in := &Input{}
+			if err := json.Unmarshal(v, in); err != nil {
+				return err
+			}
+			if in.State != StateArchiving {
+				continue
 			}
 			if err := fn(in); err != nil {
 				return err

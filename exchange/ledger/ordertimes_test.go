@@ -156,3 +156,65 @@ func BenchmarkSoldSince(b *testing.B) {
 		}
 	})
 }
+
+// ArchivingInputs gives exactly the inputs in StateArchiving, through state
+// changes, lazy records and a reopen; a ledger without the list gets one.
+func TestArchivingInputs(t *testing.T) {
+	dir := t.TempDir()
+	l, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	states := []string{StateReceived, StateArchiving, StateDone}
+	for range 300 {
+		in := &Input{Exchange: []string{"shop", "stock"}[rng.IntN(2)], ID: fmt.Sprint("id", rng.IntN(60)), State: states[rng.IntN(3)]}
+		if rng.IntN(4) == 0 {
+			l.Lazy(in)
+			continue
+		}
+		if err := l.PutInput(in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	check := func(when string) {
+		for _, ex := range []string{"shop", "stock", "none"} {
+			var got, want []string
+			defer func() { total += len(got) }()
+			l.ArchivingInputs(ex, func(in *Input) error { got = append(got, in.ID); return nil })
+			l.Inputs(ex, func(in *Input) error {
+				if in.State == StateArchiving {
+					want = append(want, in.ID)
+				}
+				return nil
+			})
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s: %s: got %v, want %v", when, ex, got, want)
+			}
+		}
+	}
+	check("open")
+	if total == 0 {
+		t.Fatal("no input is archiving: the test checks nothing")
+	}
+	l.Close()
+	db, err := bolt.Open(filepath.Join(dir, "ledger.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketArchiving) }); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if l, err = Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	check("rebuilt")
+	l.Close()
+}
