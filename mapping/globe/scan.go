@@ -103,9 +103,6 @@ func newScanner(r io.Reader, maxDepth, maxTag int) *scanner {
 	}
 }
 
-// depth returns the number of open elements.
-func (s *scanner) depth() int { return len(s.stackEnds) }
-
 // SyntaxError reports input that is not well-formed XML, is refused on
 // purpose (a DOCTYPE, content outside the root element), exceeds a limit
 // (nesting depth, tag or text size), or is not valid in its declared
