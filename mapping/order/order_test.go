@@ -201,7 +201,9 @@ func TestWholeFileErrors(t *testing.T) {
 		{"a.csv", "order_number;debtor_code;item_code;quantity\n1;2;\"x;3\n", "malformed CSV at line 2"},
 		{"a.csv", "order_number;debtor_code;item_code;quantity;ORDER_NUMBER\n", "appears twice"},
 		{"a.csv", "order_number;debtor_code;item_code;quantity\n", "no order rows"},
-		{"a.csv", "order_number;debtor_code;item_code;quantity\n1;2;\xff;3\n", "byte offset 48 (line 2"},
+		// UTF-8 characters and a stray byte: damaged (a file of only such
+		// bytes is Windows-1252, see TestCSV)
+		{"a.csv", "order_number;debtor_code;item_code;quantity\n1;2;\xff\xc3\xa9;3\n", "byte offset 48 (line 2"},
 		{"a.xlsx", string(notZip), "not an .xlsx workbook"},
 		{"a.xlsx", "", "not an .xlsx workbook"},
 	}
@@ -401,6 +403,20 @@ func TestCSV(t *testing.T) {
 		}
 		if a1.Pos != "rows 2-5" || a1.Lines[1].Pos != "row 5" || res.Orders[1].Pos != "row 6" {
 			t.Errorf("positions %q %q %q", a1.Pos, a1.Lines[1].Pos, res.Orders[1].Pos)
+		}
+	})
+	t.Run("Windows-1252, as Excel saves CSV", func(t *testing.T) {
+		data := []byte("order_number;debtor_code;your_reference;item_code;quantity;note\nA1;10001;Caf\xe9 \x80 5;ART-1;1;Stra\xdfe 3 \x96 achterom\n")
+		res := mustParse(t, "x.csv", data)
+		if len(res.Orders) != 1 || res.Orders[0].YourRef != "Café € 5" || res.Orders[0].Note != "Straße 3 – achterom" {
+			t.Fatalf("%+v", res)
+		}
+	})
+	t.Run("UTF-8 with a stray byte is refused", func(t *testing.T) {
+		data := []byte("order_number;debtor_code;your_reference;item_code;quantity\nA1;10001;Caf\xc3\xa9;ART-1;1\nA2;10001;x\xe9;ART-1;1\n")
+		_, err := order.Parse("x.csv", bytes.NewReader(data), order.Options{})
+		if err == nil || !strings.Contains(err.Error(), "byte 0xE9") || !strings.Contains(err.Error(), "line 3") {
+			t.Fatalf("got %v", err)
 		}
 	})
 	t.Run("comma separated", func(t *testing.T) {

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
+
+	"globex/internal/textenc"
 )
 
 // CSV and XLSX order files have a header row and one row per order line.
@@ -161,8 +164,8 @@ func (t *table) orders(rows []tableRow, opt Options) ([]rawOrder, error) {
 }
 
 func parseCSV(data []byte, opt Options) (Result, error) {
-	data = bytes.TrimPrefix(data, utf8BOM)
-	if err := checkUTF8(data); err != nil {
+	data, err := csvText(data)
+	if err != nil {
 		return Result{}, err
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
@@ -206,6 +209,38 @@ func parseCSV(data []byte, opt Options) (Result, error) {
 		return Result{}, errors.New("the file has a header row but no order rows")
 	}
 	return finish(raws), nil
+}
+
+// csvText returns a CSV file's text as UTF-8. Excel on Dutch and Belgian
+// Windows saves "CSV" in Windows-1252, so a file with bytes that are not
+// UTF-8, and no UTF-8 character at all, is read as Windows-1252. A file
+// with both (UTF-8 characters and stray bytes) is damaged, not in another
+// encoding, and refused with the first bad byte.
+func csvText(data []byte) ([]byte, error) {
+	data = bytes.TrimPrefix(data, utf8BOM)
+	if utf8.Valid(data) {
+		return data, nil
+	}
+	for i := 0; i < len(data); {
+		if data[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(data[i:])
+		if r != utf8.RuneError || n > 1 { // a UTF-8 character: mixed
+			return nil, checkUTF8(data)
+		}
+		i++
+	}
+	dec, err := textenc.Decode(bytes.NewReader(data), "windows-1252")
+	if err != nil {
+		return nil, err
+	}
+	out, err := io.ReadAll(dec)
+	if err != nil {
+		return nil, fmt.Errorf("reading the file as Windows-1252: %w", err)
+	}
+	return out, nil
 }
 
 func csvError(err error) error {
