@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -130,26 +131,46 @@ func Open(dir string) (*Ledger, error) {
 	// Concurrent commits (several files in flight) share one fsync.
 	db.MaxBatchDelay = 2 * time.Millisecond
 	l := &Ledger{db: db, lazy: map[string]*Input{}}
+	// The indexes (order times, archiving inputs) are trusted only when
+	// nothing wrote since this version last closed the ledger cleanly: an
+	// earlier version (a rollback) or a crash may have written records
+	// without them, so then they are built again from the records.
+	var lastTx int
+	var indexedAt string
+	_ = db.View(func(tx *bolt.Tx) error {
+		lastTx = tx.ID()
+		if m := tx.Bucket(bucketMeta); m != nil {
+			indexedAt = string(m.Get(keyIndexedAt))
+		}
+		return nil
+	})
 	err = db.Update(func(tx *bolt.Tx) error {
-		indexed := tx.Bucket(bucketOrderTimes) != nil
-		listed := tx.Bucket(bucketArchiving) != nil
+		rebuild := indexedAt != strconv.Itoa(lastTx)
+		for _, b := range [][]byte{bucketOrderTimes, bucketArchiving} {
+			if rebuild && tx.Bucket(b) != nil {
+				if err := tx.DeleteBucket(b); err != nil {
+					return err
+				}
+			}
+		}
 		for _, b := range [][]byte{bucketMeta, bucketInputs, bucketOrders, bucketSHA, bucketState, bucketOrderTimes, bucketArchiving} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
 		}
-		// A ledger of an earlier version gets its indexes once.
-		if !indexed {
+		if rebuild {
 			if err := indexOrderTimes(tx); err != nil {
 				return err
 			}
-		}
-		if !listed {
 			if err := listArchiving(tx); err != nil {
 				return err
 			}
 		}
 		m := tx.Bucket(bucketMeta)
+		// Until the next clean Close, a new open rebuilds.
+		if err := m.Delete(keyIndexedAt); err != nil {
+			return err
+		}
 		if id := m.Get([]byte("instance")); id != nil {
 			l.instance = string(id)
 			return nil
@@ -166,9 +187,18 @@ func Open(dir string) (*Ledger, error) {
 	return l, nil
 }
 
+// keyIndexedAt records, at a clean Close, the transaction after which the
+// indexes are complete.
+var keyIndexedAt = []byte("indexes-at")
+
 // Close writes lazy records and closes the ledger.
 func (l *Ledger) Close() error {
 	ferr := l.Flush()
+	if ferr == nil {
+		ferr = l.db.Update(func(tx *bolt.Tx) error {
+			return tx.Bucket(bucketMeta).Put(keyIndexedAt, []byte(strconv.Itoa(tx.ID())))
+		})
+	}
 	if err := l.db.Close(); err != nil {
 		return err
 	}
@@ -507,7 +537,9 @@ func (l *Ledger) ArchivingInputs(exchange string, fn func(*Input) error) error {
 // the ledger.
 func (l *Ledger) OrdersSince(exchange string, t time.Time, fn func(*Order) error) error {
 	prefix := key(exchange, "")
-	start := binary.BigEndian.AppendUint64(slices.Clone(prefix), nanos(t)+1)
+	// From t's own slot (a time outside 1970-2262 shares the first or last
+	// one): orders at t itself are left out below.
+	start := binary.BigEndian.AppendUint64(slices.Clone(prefix), nanos(t))
 	return l.db.View(func(tx *bolt.Tx) error {
 		orders := tx.Bucket(bucketOrders)
 		c := tx.Bucket(bucketOrderTimes).Cursor()

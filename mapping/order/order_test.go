@@ -636,3 +636,27 @@ func BenchmarkParseJSON(b *testing.B) {
 		}
 	}
 }
+
+// Encodings of order CSVs beyond the plain cases of TestCSV.
+func TestCSVEncodings(t *testing.T) {
+	head := "order_number;debtor_code;your_reference;item_code;quantity\n"
+	// Windows-1252 whose "É”" is valid UTF-8 by accident ("ɔ"): still Windows-1252.
+	res := mustParse(t, "x.csv", []byte(head+"A1;10001;Caf\xe9 \x93ROS\xc9\x94;ART-1;1\n"))
+	if len(res.Orders) != 1 || res.Orders[0].YourRef != "Café “ROSÉ”" {
+		t.Errorf("accidental UTF-8 pair: %+v", res.Orders)
+	}
+	// A byte Windows-1252 leaves undefined is refused with its line.
+	_, err := order.Parse("x.csv", bytes.NewReader([]byte(head+"A1;10001;x\xe9;ART-1;1\nA2;10001;y\x81;ART-1;1\n")), order.Options{})
+	if err == nil || !strings.Contains(err.Error(), "byte 0x81") || !strings.Contains(err.Error(), "line 3") {
+		t.Errorf("undefined byte: %v", err)
+	}
+	// UTF-16 with a byte order mark (Excel's "Unicode text", here with ';').
+	u := []byte{0xFF, 0xFE}
+	for _, r := range head + "A1;10001;Café;ART-1;1\n" {
+		u = append(u, byte(r), byte(r>>8))
+	}
+	res = mustParse(t, "x.csv", u)
+	if len(res.Orders) != 1 || res.Orders[0].YourRef != "Café" {
+		t.Errorf("UTF-16: %+v", res)
+	}
+}

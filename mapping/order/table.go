@@ -212,11 +212,16 @@ func parseCSV(data []byte, opt Options) (Result, error) {
 }
 
 // csvText returns a CSV file's text as UTF-8. Excel on Dutch and Belgian
-// Windows saves "CSV" in Windows-1252, so a file with bytes that are not
-// UTF-8, and no UTF-8 character at all, is read as Windows-1252. A file
-// with both (UTF-8 characters and stray bytes) is damaged, not in another
-// encoding, and refused with the first bad byte.
+// Windows saves "CSV" in Windows-1252 (and "Unicode text" in UTF-16 with a
+// byte order mark), so a file with bytes that are not UTF-8 is read as
+// Windows-1252 unless it also holds UTF-8 characters of Western text (é,
+// ß, €, “”): then it is damaged UTF-8, and refused with the first bad byte.
+// (A Windows-1252 "É”" happens to be valid UTF-8 for "ɔ", which is why only
+// plausible characters count as evidence.)
 func csvText(data []byte) ([]byte, error) {
+	if label, _ := textenc.Sniff(data); strings.HasPrefix(label, "utf-16") {
+		return decodeAll(data, "", "UTF-16")
+	}
 	data = bytes.TrimPrefix(data, utf8BOM)
 	if utf8.Valid(data) {
 		return data, nil
@@ -227,20 +232,40 @@ func csvText(data []byte) ([]byte, error) {
 			continue
 		}
 		r, n := utf8.DecodeRune(data[i:])
-		if r != utf8.RuneError || n > 1 { // a UTF-8 character: mixed
+		if n > 1 && westernRune(r) { // a UTF-8 character of Western text: damaged UTF-8
 			return nil, checkUTF8(data)
 		}
-		i++
+		i += n
 	}
-	dec, err := textenc.Decode(bytes.NewReader(data), "windows-1252")
+	for i, c := range data {
+		switch c {
+		case 0x81, 0x8D, 0x8F, 0x90, 0x9D: // undefined in Windows-1252
+			line, col := lineCol(data, i)
+			return nil, fmt.Errorf("byte 0x%02X at byte offset %d (line %d, column %d) is neither UTF-8 nor Windows-1252; save the file as UTF-8", c, i, line, col)
+		}
+	}
+	return decodeAll(data, "windows-1252", "Windows-1252")
+}
+
+// decodeAll decodes data from the encoding label ("": by its byte order
+// mark) to UTF-8.
+func decodeAll(data []byte, label, name string) ([]byte, error) {
+	dec, err := textenc.Decode(bytes.NewReader(data), label)
 	if err != nil {
 		return nil, err
 	}
 	out, err := io.ReadAll(dec)
 	if err != nil {
-		return nil, fmt.Errorf("reading the file as Windows-1252: %w", err)
+		return nil, fmt.Errorf("reading the file as %s: %w", name, err)
 	}
 	return out, nil
+}
+
+// westernRune reports the characters of Western European text that a
+// UTF-8 file holds beyond ASCII: Latin-1 and Latin Extended-A letters, the
+// euro sign and typographic punctuation.
+func westernRune(r rune) bool {
+	return r >= 0xA0 && r <= 0x17F || r == '€' || r >= 0x2010 && r <= 0x203A
 }
 
 func csvError(err error) error {
