@@ -37,6 +37,8 @@ type SFTPSource struct {
 	MoveTo   string
 	Seen     *SeenStore // for after: keep, which has no claim on the server
 	Log      zerolog.Logger
+
+	markers map[string]bool // done-markers of the last listing
 }
 
 // SeenStore remembers files taken from a drop that is left untouched
@@ -70,7 +72,13 @@ func (s *SFTPSource) Scan(ctx context.Context) ([]Entry, error) {
 		return nil, err
 	}
 	out := make([]Entry, 0, len(list))
+	if s.Filter.DoneSuffix != "" {
+		s.markers = map[string]bool{}
+	}
 	for _, e := range list {
+		if s.Filter.DoneSuffix != "" && !e.IsDir && strings.HasSuffix(e.Name, s.Filter.DoneSuffix) {
+			s.markers[e.Name] = true
+		}
 		if e.IsDir || sftpfs.IsTemp(e.Name) || !fsx.ValidBaseName(e.Name) || !s.Filter.Match(e.Name) {
 			continue
 		}
@@ -82,6 +90,11 @@ func (s *SFTPSource) Scan(ctx context.Context) ([]Entry, error) {
 	}
 	return out, nil
 }
+
+// Markers lists the done-markers seen by the last Scan (nil without a done
+// suffix): a file is ready when its marker is there, however its size and
+// time look.
+func (s *SFTPSource) Markers() map[string]bool { return s.markers }
 
 func (s *SFTPSource) claimDir() string { return path.Join(ProcessingDir, s.Instance, s.Exchange) }
 
@@ -171,8 +184,23 @@ func (s *SFTPSource) Recover(ctx context.Context) ([]*Claimed, error) {
 }
 
 // Finish implements Source: the `after` action, done only after the local
-// commit. A file already gone (an earlier attempt succeeded) is fine.
+// commit, then the done-marker's removal. A file already gone (an earlier
+// attempt succeeded) is fine.
 func (s *SFTPSource) Finish(ctx context.Context, c *Claimed) error {
+	if err := s.after(ctx, c); err != nil {
+		return err
+	}
+	if s.Filter.DoneSuffix == "" {
+		return nil
+	}
+	err := s.Client.Remove(ctx, c.Name+s.Filter.DoneSuffix)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+func (s *SFTPSource) after(ctx context.Context, c *Claimed) error {
 	if c.Remote == "" {
 		c.Remote = path.Join(s.claimDir(), c.ID+"_"+c.Name)
 	}

@@ -4,7 +4,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -74,7 +73,7 @@ func (a *App) build(ex *config.Exchange, arch *exchange.Archive, watch bool) (*e
 		}
 		a.closers = append(a.closers, c.Close)
 		exName := ex.Name
-		r.Source = &exchange.SFTPSource{Client: c, Filter: filter, Instance: a.Ledger.Instance(), Exchange: ex.Name,
+		src := &exchange.SFTPSource{Client: c, Filter: filter, Instance: a.Ledger.Instance(), Exchange: ex.Name,
 			Spool: filepath.Join(a.Cfg.StateDir, "spool", ex.Name), After: ex.Source.After, MoveTo: ex.Source.MoveTo, Log: log,
 			Seen: &exchange.SeenStore{
 				Get: func(k string) bool { v, _ := a.Ledger.State(exName, "seen:"+k); return v != nil },
@@ -82,9 +81,10 @@ func (a *App) build(ex *config.Exchange, arch *exchange.Archive, watch bool) (*e
 					return a.Ledger.Update(func(t *ledger.Tx) error { return t.PutState(exName, "seen:"+k, []byte{1}) })
 				},
 			}}
+		r.Source = src
 		r.ScanInterval = ex.Source.PollInterval
 		if ex.Source.DoneSuffix != "" {
-			return nil, errors.New("done_suffix is not supported for SFTP sources yet; readiness comes from size and time across polls")
+			r.Markers = src.Markers
 		}
 	} else {
 		src, err := exchange.NewLocalSource(ex.Source.Dir, filter, a.Ledger.Instance(), ex.Name, watch, log)

@@ -269,3 +269,38 @@ func TestSFTPAfterDelete(t *testing.T) {
 		t.Fatalf("remote left %v, ERP %v", left, w.files("erp"))
 	}
 }
+
+// done_suffix on an SFTP drop: a file is taken only when its marker is
+// there, and the marker goes once the file is processed.
+func TestSFTPDoneMarkers(t *testing.T) {
+	srv := sftptest.StartOpenSSH(t)
+	remote := filepath.Join(srv.Root, "export")
+	os.MkdirAll(remote, 0o755)
+	os.WriteFile(filepath.Join(remote, "o1.json"), []byte(orderJSON("WEB-1", "ART-1", "1")), 0o644)
+	os.WriteFile(filepath.Join(remote, "o1.json.done"), nil, 0o644)
+	os.WriteFile(filepath.Join(remote, "o2.json"), []byte(orderJSON("WEB-2", "ART-1", "1")), 0o644)
+	w := sftpWorkspace(t, srv, remote, srv.KnownHosts)
+	os.WriteFile(w.cfg, []byte(strings.Replace(string(must(os.ReadFile(w.cfg))), "after: move", "after: move\n      done_suffix: .done", 1)), 0o644)
+	if code := w.once(); code != ExitOK {
+		t.Fatalf("once = %d", code)
+	}
+	if got := w.files("erp"); len(got) != 1 {
+		t.Fatalf("ERP: %v (only the file with a marker is ready)", got)
+	}
+	if _, err := os.Stat(filepath.Join(remote, "o1.json.done")); !os.IsNotExist(err) {
+		t.Errorf("the marker of the processed file is still there: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(remote, "o2.json")); err != nil {
+		t.Errorf("the file without a marker was taken: %v", err)
+	}
+	os.WriteFile(filepath.Join(remote, "o2.json.done"), nil, 0o644)
+	if code := w.once(); code != ExitOK {
+		t.Fatalf("once = %d", code)
+	}
+	if got := w.files("erp"); len(got) != 2 {
+		t.Fatalf("ERP after the second marker: %v", got)
+	}
+	if left, _ := filepath.Glob(filepath.Join(remote, "*.json*")); len(left) != 0 {
+		t.Errorf("files or markers left in the drop: %v", left)
+	}
+}
