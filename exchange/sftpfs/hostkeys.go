@@ -135,6 +135,40 @@ var preferredTypes = []string{
 	ssh.KeyAlgoRSA,
 }
 
+// certAlgorithms are the host-certificate algorithms, offered when
+// known_hosts trusts a certificate authority (@cert-authority).
+func certAlgorithms(allowSHA1 bool) []string {
+	a := []string{ssh.CertAlgoED25519v01, ssh.CertAlgoECDSA521v01, ssh.CertAlgoECDSA384v01, ssh.CertAlgoECDSA256v01,
+		ssh.CertAlgoRSASHA512v01, ssh.CertAlgoRSASHA256v01}
+	if allowSHA1 {
+		a = append(a, ssh.CertAlgoRSAv01)
+	}
+	return a
+}
+
+// splitAuthorities separates the keys known for a host from the
+// certificate authorities trusted for it (knownhosts reports both): it
+// returns the keys and the number of authorities.
+func splitAuthorities(keys []knownhosts.KnownKey) ([]knownhosts.KnownKey, int) {
+	lines := map[string][]string{}
+	var out []knownhosts.KnownKey
+	n := 0
+	for _, k := range keys {
+		ls, ok := lines[k.Filename]
+		if !ok {
+			b, _ := os.ReadFile(k.Filename)
+			ls = strings.Split(string(b), "\n")
+			lines[k.Filename] = ls
+		}
+		if k.Line >= 1 && k.Line <= len(ls) && strings.HasPrefix(strings.TrimSpace(ls[k.Line-1]), "@cert-authority") {
+			n++
+			continue
+		}
+		out = append(out, k)
+	}
+	return out, n
+}
+
 // modernAlgorithms is offered for a host with no usable known key (the
 // connection is then refused with the fingerprint of what it offers).
 func modernAlgorithms(allowSHA1 bool) []string {
@@ -164,9 +198,15 @@ func hostKeyPolicy(cfg Config, seen *HostKey) (ssh.HostKeyCallback, []string, er
 	if err != nil {
 		return nil, nil, fmt.Errorf("sftp %s: known_hosts %s: %v", addr, cfg.KnownHosts, err)
 	}
+	known, authorities := splitAuthorities(known)
 	algos := algorithmsFor(known, cfg.AllowSHA1RSA)
 	if len(algos) == 0 {
 		algos = modernAlgorithms(cfg.AllowSHA1RSA)
+		// No key of this host is known, but a certificate authority for
+		// it is: ask for a host certificate first.
+		if authorities > 0 {
+			algos = append(certAlgorithms(cfg.AllowSHA1RSA), algos...)
+		}
 	}
 	cb := func(hostname string, remote net.Addr, key ssh.PublicKey) error {
 		hk := newHostKey(cfg.Host, cfg.Port, key)

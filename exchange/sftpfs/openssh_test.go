@@ -392,3 +392,37 @@ func TestOpenSSHSHA1RSA(t *testing.T) {
 		t.Errorf("negotiated %s", info.HostKeyAlgorithm)
 	}
 }
+
+// A known_hosts that trusts a certificate authority (@cert-authority) and
+// lists no key of the host: the client asks for a host certificate and
+// accepts one signed by that authority, and only by that one.
+func TestOpenSSHHostCertificate(t *testing.T) {
+	ca := sftptest.GenerateKey(t, sftptest.Ed25519, "", "ca", "")
+	s := sftptest.StartOpenSSHWith(t, sftptest.OpenSSHOptions{HostCA: ca.Signer})
+	writeCA := func(name string, pub ssh.PublicKey) string {
+		path := filepath.Join(t.TempDir(), name)
+		line := "@cert-authority " + knownhosts.Normalize(s.Addr()) + " " + string(ssh.MarshalAuthorizedKey(pub))
+		writeFile(t, path, []byte("# the site's SSH certificate authority\n"+line))
+		return path
+	}
+	cfg := opensshConfig(s)
+	cfg.KnownHosts = writeCA("known_hosts", ca.Public())
+	c := newClient(t, cfg)
+	if err := c.Ping(ctxT(t, 30*time.Second)); err != nil {
+		t.Fatalf("Ping with a host certificate: %v", err)
+	}
+	if info, _ := c.Info(); !strings.Contains(info.HostKeyAlgorithm, "-cert-v01@openssh.com") {
+		t.Errorf("host key algorithm %q, want a certificate", info.HostKeyAlgorithm)
+	}
+
+	other := sftptest.GenerateKey(t, sftptest.Ed25519, "", "other", "")
+	cfg.KnownHosts = writeCA("known_hosts_other", other.Public())
+	c2, err := sftpfs.New(cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	if err := c2.Ping(ctxT(t, 30*time.Second)); err == nil {
+		t.Fatal("a certificate of another authority was accepted")
+	}
+}

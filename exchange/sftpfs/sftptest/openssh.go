@@ -3,6 +3,7 @@ package sftptest
 import (
 	"bufio"
 	"bytes"
+	"crypto/rand"
 	"fmt"
 	"net"
 	"os"
@@ -76,6 +77,10 @@ type OpenSSHOptions struct {
 	NoECDSA bool
 	// Extra is appended to sshd_config.
 	Extra string
+	// HostCA, when set, signs every host key into a host certificate
+	// (principal Host, valid for a day) that the server presents to
+	// clients offering certificate algorithms.
+	HostCA ssh.Signer
 }
 
 // StartOpenSSH starts OpenSSH's sshd on 127.0.0.1 at a free port with
@@ -119,6 +124,19 @@ func StartOpenSSHWith(t testing.TB, opts OpenSSHOptions) *Server {
 		k := GenerateKey(t, kind, dir, "ssh_host_"+string(kind)+"_key", "")
 		s.HostKeys = append(s.HostKeys, k.Public())
 		hostKeyLines = append(hostKeyLines, "HostKey "+k.Path)
+		if opts.HostCA != nil {
+			cert := &ssh.Certificate{Key: k.Public(), CertType: ssh.HostCert, KeyId: "sftptest " + string(kind),
+				ValidPrincipals: []string{s.Host}, ValidAfter: uint64(time.Now().Add(-time.Hour).Unix()),
+				ValidBefore: uint64(time.Now().Add(24 * time.Hour).Unix())}
+			if err := cert.SignCert(rand.Reader, opts.HostCA); err != nil {
+				t.Fatalf("sftptest: signing a host certificate: %v", err)
+			}
+			certPath := k.Path + "-cert.pub"
+			if err := os.WriteFile(certPath, ssh.MarshalAuthorizedKey(cert), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			hostKeyLines = append(hostKeyLines, "HostCertificate "+certPath)
+		}
 	}
 	client := GenerateKey(t, Ed25519, dir, "id_ed25519", "")
 	s.KeyFile = client.Path
