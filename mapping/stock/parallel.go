@@ -95,6 +95,25 @@ func recordsEnd(data []byte, delim byte) int {
 // (tests compare the two).
 var inOrderOnly = false
 
+// inOrder calls fn with the values from in in the order of their sequence
+// numbers (0, 1, 2, …), holding back those that arrive early.
+func inOrder[T any](in <-chan T, seq func(T) int, fn func(T)) {
+	pending := map[int]T{}
+	next := 0
+	for v := range in {
+		pending[seq(v)] = v
+		for {
+			v, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			fn(v)
+		}
+	}
+}
+
 // block is a run of whole records on its way through the workers.
 type block struct {
 	seq  int
@@ -183,27 +202,15 @@ func (rd *reader) readBlocks(src io.Reader, line int) (rest io.Reader, restLine 
 	seqDone := make(chan struct{})
 	go func() {
 		defer close(seqDone)
-		pending := map[int]*block{}
-		next := 0
-		for b := range done {
-			pending[b.seq] = b
-			for {
-				b, ok := pending[next]
-				if !ok {
-					break
+		inOrder(done, func(b *block) int { return b.seq }, func(b *block) {
+			if seqErr == nil {
+				if seqErr = rd.commitBlock(b); seqErr != nil {
+					failed.Store(true)
 				}
-				delete(pending, next)
-				next++
-				if seqErr == nil {
-					seqErr = rd.commitBlock(b)
-					if seqErr != nil {
-						failed.Store(true)
-					}
-				}
-				b.data = b.data[:0]
-				free <- b
 			}
-		}
+			b.data = b.data[:0]
+			free <- b
+		})
 	}()
 
 	rest, restLine, err = rd.cut(src, line, free, work, done, &failed)

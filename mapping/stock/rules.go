@@ -93,6 +93,11 @@ func (ru *Rules) Validate() error {
 	return nil
 }
 
+// hides reports whether the display mode leaves an available quantity out.
+func (ru *Rules) hides(avail decimal.Dec) bool {
+	return ru.Display == DisplayClass || ru.Display == DisplayCapped && avail.Cmp(ru.Cap) > 0
+}
+
 // counted returns, per interned warehouse, whether it counts.
 func (r *Result) counted(ru *Rules) []bool {
 	c := make([]bool, len(r.whs))
@@ -125,6 +130,7 @@ type builder struct {
 	aliasKey bool
 	it       itemRec
 	rec      feed.Stock
+	capText  string   // "<cap>+" of DisplayCapped
 	cur      []string // warehouse codes in rec.Warehouses
 	prev     []string
 	avail    decimal.Dec
@@ -202,13 +208,8 @@ func (b *builder) build(data []byte) error {
 		ws := feed.WarehouseStock{OnHand: w.onHand.Normalize(), Reserved: w.reserved.Normalize(),
 			Incoming: w.incoming.Normalize(), Available: &b.whAvail[k]}
 		k++
-		switch ru.Display {
-		case DisplayClass:
+		if ru.hides(*ws.Available) {
 			ws.Available = nil
-		case DisplayCapped:
-			if ws.Available.Cmp(ru.Cap) > 0 {
-				ws.Available = nil
-			}
 		}
 		if rec.Warehouses == nil {
 			rec.Warehouses = make(map[string]feed.WarehouseStock, 4)
@@ -255,13 +256,15 @@ func (b *builder) build(data []byte) error {
 		rec.Availability = feed.OutOfStock
 	}
 	rec.Available = &b.avail
-	switch ru.Display {
-	case DisplayClass:
+	if ru.hides(b.avail) {
 		rec.Available = nil
-	case DisplayCapped:
+	}
+	if ru.Display == DisplayCapped {
 		if b.avail.Cmp(ru.Cap) > 0 {
-			rec.Available = nil
-			rec.Display = ru.Cap.Normalize().String() + "+"
+			if b.capText == "" { // once per builder, not per record
+				b.capText = ru.Cap.Normalize().String() + "+"
+			}
+			rec.Display = b.capText
 		} else {
 			rec.Display = b.avail.String()
 		}
@@ -384,33 +387,22 @@ func (r *Result) writeChunked(ru *Rules, writers []feed.ChunkWriter) error {
 	written := make(chan struct{})
 	go func() {
 		defer close(written)
-		pending := map[int]encoded{}
-		next := 0
-		for e := range out {
-			pending[e.seq] = e
-			for {
-				e, ok := pending[next]
-				if !ok {
-					break
-				}
-				delete(pending, next)
-				next++
-				if e.err != nil && firstErr == nil {
-					firstErr = e.err
-					failed.Store(true)
-				}
-				if firstErr == nil {
-					for i, cw := range writers {
-						if err := cw.WriteChunk(e.chunks[i]); err != nil {
-							firstErr = err
-							failed.Store(true)
-							break
-						}
+		inOrder(out, func(e encoded) int { return e.seq }, func(e encoded) {
+			if e.err != nil && firstErr == nil {
+				firstErr = e.err
+				failed.Store(true)
+			}
+			if firstErr == nil {
+				for i, cw := range writers {
+					if err := cw.WriteChunk(e.chunks[i]); err != nil {
+						firstErr = err
+						failed.Store(true)
+						break
 					}
 				}
-				sets <- e.chunks
 			}
-		}
+			sets <- e.chunks
+		})
 	}()
 
 	var wg sync.WaitGroup
