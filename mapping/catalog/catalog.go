@@ -283,7 +283,7 @@ func Map(it *globe.Item, opt *Options) (rec *feed.Catalogue, keep bool, reason s
 	if len(types) == 0 {
 		types = DefaultItemTypes
 	}
-	if !containsFold(types, typ) {
+	if !feed.ContainsFold(types, typ) {
 		return nil, false, "item type " + typ + " not in the feed"
 	}
 	status, ok := statusOf(it.Condition, opt.Conditions)
@@ -294,7 +294,7 @@ func Map(it *globe.Item, opt *Options) (rec *feed.Catalogue, keep bool, reason s
 	if len(statuses) == 0 {
 		statuses = DefaultStatuses
 	}
-	if !containsFold(statuses, status) {
+	if !feed.ContainsFold(statuses, status) {
 		return nil, false, "status " + status + " not in the feed"
 	}
 
@@ -355,15 +355,6 @@ func statusOf(cond string, extra map[string]string) (string, bool) {
 	}
 	s, ok := conditions[c]
 	return s, ok
-}
-
-func containsFold(list []string, s string) bool {
-	for _, v := range list {
-		if strings.EqualFold(strings.TrimSpace(v), s) {
-			return true
-		}
-	}
-	return false
 }
 
 // descriptions builds the language → text map; nil when empty.

@@ -163,7 +163,7 @@ func Map(a *globe.Account, opt *Options) (*feed.Customer, bool, string) {
 		return nil, false, "not a debtor"
 	}
 	typ := strings.ToUpper(strings.TrimSpace(a.Type))
-	if len(opt.Types) > 0 && !containsFold(opt.Types, typ) {
+	if len(opt.Types) > 0 && !feed.ContainsFold(opt.Types, typ) {
 		return nil, false, "account type " + typ + " not in the feed"
 	}
 	code := strings.ToUpper(strings.TrimSpace(a.Status))
@@ -174,7 +174,7 @@ func Map(a *globe.Account, opt *Options) (*feed.Customer, bool, string) {
 	case !ok:
 		status = strings.ToLower(code)
 	}
-	if len(opt.Statuses) > 0 && !containsFold(opt.Statuses, status) {
+	if len(opt.Statuses) > 0 && !feed.ContainsFold(opt.Statuses, status) {
 		return nil, false, "status " + status + " not in the feed"
 	}
 	c := &feed.Customer{
@@ -251,13 +251,4 @@ func joinNonEmpty(sep string, parts ...string) string {
 		b.WriteString(p)
 	}
 	return b.String()
-}
-
-func containsFold(list []string, s string) bool {
-	for _, v := range list {
-		if strings.EqualFold(strings.TrimSpace(v), s) {
-			return true
-		}
-	}
-	return false
 }

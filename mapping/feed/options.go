@@ -30,3 +30,14 @@ func CheckCurrency(c string) error {
 	}
 	return nil
 }
+
+// ContainsFold reports whether list holds s, ignoring case and the list
+// entries' surrounding spaces (configured names are compared this way).
+func ContainsFold(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(strings.TrimSpace(v), s) {
+			return true
+		}
+	}
+	return false
+}

@@ -195,7 +195,6 @@ type walker struct {
 	path     []elem
 	capDepth int
 	capBuf   []byte
-	record   string // "Item \"X\"" for errors, set lazily
 	recLine  int
 	err      error // first value error of the current record
 	cntDepth int   // depth whose text is only counted (an embedded image)

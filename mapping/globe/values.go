@@ -142,12 +142,9 @@ func parseInt(b []byte) (int, error) {
 	if len(b) == 0 || len(b) > 9 {
 		return 0, errInt
 	}
-	n := 0
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, errInt
-		}
-		n = n*10 + int(c-'0')
+	n, ok := digits(b)
+	if !ok {
+		return 0, errInt
 	}
 	if neg {
 		n = -n

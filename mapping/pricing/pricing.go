@@ -292,7 +292,7 @@ func Map(p *globe.ItemPrice, opt *Options) (*feed.Price, []string, error) {
 		switch kind {
 		case feed.DiscountPercentage:
 			if hasBase {
-				net, err = percentOf(base, hundred, b.Value, -1)
+				net, err = percentOf(base, b.Value, -1)
 				have = true
 			}
 		case feed.DiscountAmount:
@@ -304,7 +304,7 @@ func Map(p *globe.ItemPrice, opt *Options) (*feed.Price, []string, error) {
 			net, have = b.Value, true
 		case feed.DiscountMarkup:
 			if hasCost {
-				net, err = percentOf(cost, hundred, b.Value, +1)
+				net, err = percentOf(cost, b.Value, +1)
 				have = true
 			}
 		}
@@ -327,7 +327,7 @@ func Map(p *globe.ItemPrice, opt *Options) (*feed.Price, []string, error) {
 // percentOf returns x × (100 + sign×v) / 100, rounded half away from zero
 // to Places decimals only when the exact result has more, and with at least
 // min(x's decimals, Places) decimals.
-func percentOf(x, hundred, v decimal.Dec, sign int) (decimal.Dec, error) {
+func percentOf(x, v decimal.Dec, sign int) (decimal.Dec, error) {
 	if sign < 0 {
 		v = v.Neg()
 	}

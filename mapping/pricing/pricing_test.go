@@ -260,7 +260,7 @@ func TestPercentOfRounding(t *testing.T) {
 		{"100", "0.00005", -1, "100"},     // 99.99995 rounds up to 100.0000, shown as 100
 	}
 	for _, tt := range tests {
-		got, err := percentOf(decimal.MustParse(tt.x), hundred, decimal.MustParse(tt.v), tt.sign)
+		got, err := percentOf(decimal.MustParse(tt.x), decimal.MustParse(tt.v), tt.sign)
 		want := tt.want
 		if err != nil || got.String() != want {
 			t.Errorf("percentOf(%s, %s, %d) = %s, %v; want %s", tt.x, tt.v, tt.sign, got, err, want)
