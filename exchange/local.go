@@ -202,6 +202,13 @@ func (s *LocalSource) Claim(ctx context.Context, e Entry, id string) (*Claimed, 
 		}
 		return nil, &Transient{Err: fmt.Errorf("cannot claim %s (is it still open in another program?): %w", src, err)}
 	}
+	// The done-marker goes with the claim: the next file of this name
+	// waits for a marker of its own.
+	if s.Filter.DoneSuffix != "" {
+		if err := os.Remove(src + s.Filter.DoneSuffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			s.Log.Warn().Err(err).Str("file", e.Name).Msg("could not remove the done-marker")
+		}
+	}
 	return &Claimed{ID: id, Name: e.Name, Path: dst}, nil
 }
 
@@ -225,17 +232,9 @@ func (s *LocalSource) Recover(ctx context.Context) ([]*Claimed, error) {
 	return out, nil
 }
 
-// Finish implements Source: the done-marker, if any, goes too.
-func (s *LocalSource) Finish(ctx context.Context, c *Claimed) error {
-	if s.Filter.DoneSuffix == "" {
-		return nil
-	}
-	err := os.Remove(filepath.Join(s.Dir, c.Name+s.Filter.DoneSuffix))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return nil
-}
+// Finish implements Source: nothing is left to do (the done-marker went
+// with the claim).
+func (s *LocalSource) Finish(ctx context.Context, c *Claimed) error { return nil }
 
 // Close implements Source.
 func (s *LocalSource) Close() error {

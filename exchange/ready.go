@@ -154,9 +154,6 @@ func (r *Readiness) ForgetHints() {
 // Forget drops what is known about name (after it was claimed).
 func (r *Readiness) Forget(name string) { delete(r.seen, name) }
 
-// Pending returns how many listed files are not ready yet.
-func (r *Readiness) Pending() int { return len(r.seen) }
-
 func earliest(a, b time.Time) time.Time {
 	if a.IsZero() || b.Before(a) {
 		return b

@@ -526,13 +526,6 @@ func humanSize(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// Stats returns what the runner did so far.
-func (r *Runner) Stats() Stats {
-	r.statsMu.Lock()
-	defer r.statsMu.Unlock()
-	return r.stats
-}
-
 // Run is the daemon loop: it processes until ctx is cancelled, finishing the
 // file in hand. Environment errors are retried with exponential backoff.
 func (r *Runner) Run(ctx context.Context) error {

@@ -115,6 +115,9 @@ func (s *SFTPSource) Claim(ctx context.Context, e Entry, id string) (*Claimed, e
 			}
 			return nil, &Transient{Err: err}
 		}
+		// The marker goes with the claim: the next file of this name waits
+		// for a marker of its own.
+		s.removeMarker(ctx, e.Name)
 	}
 	c := &Claimed{ID: id, Name: e.Name, Remote: remote, Path: filepath.Join(s.Spool, id+"_"+fsx.SafeName(e.Name, 150))}
 	if err := s.download(ctx, c); err != nil {
@@ -178,7 +181,11 @@ func (s *SFTPSource) Recover(ctx context.Context) ([]*Claimed, error) {
 	}
 	for id, file := range local {
 		_, name, _ := strings.Cut(file, "_")
-		out = append(out, &Claimed{ID: id, Name: name, Path: filepath.Join(s.Spool, file), Remote: name})
+		c := &Claimed{ID: id, Name: name, Path: filepath.Join(s.Spool, file)}
+		if s.After == "keep" {
+			c.Remote = name // kept files stay where they are
+		} // else the claimed copy (gone or not) is meant, never a new file of that name in the drop
+		out = append(out, c)
 	}
 	return out, nil
 }
@@ -190,14 +197,22 @@ func (s *SFTPSource) Finish(ctx context.Context, c *Claimed) error {
 	if err := s.after(ctx, c); err != nil {
 		return err
 	}
+	if s.After == "keep" { // a kept file has no claim: its marker goes now
+		s.removeMarker(ctx, c.Name)
+	}
+	return nil
+}
+
+// removeMarker removes name's done-marker, if a done suffix is set. A
+// marker that cannot be removed is logged: it would make the next file of
+// that name look ready too early.
+func (s *SFTPSource) removeMarker(ctx context.Context, name string) {
 	if s.Filter.DoneSuffix == "" {
-		return nil
+		return
 	}
-	err := s.Client.Remove(ctx, c.Name+s.Filter.DoneSuffix)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+	if err := s.Client.Remove(ctx, name+s.Filter.DoneSuffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		s.Log.Warn().Err(err).Str("file", name).Msg("could not remove the done-marker")
 	}
-	return err
 }
 
 func (s *SFTPSource) after(ctx context.Context, c *Claimed) error {

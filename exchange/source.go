@@ -6,7 +6,6 @@ package exchange
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
@@ -86,11 +85,6 @@ type Transient struct{ Err error }
 
 func (t *Transient) Error() string { return t.Err.Error() }
 func (t *Transient) Unwrap() error { return t.Err }
-
-// Transientf builds a Transient error.
-func Transientf(format string, args ...any) error {
-	return &Transient{Err: fmt.Errorf(format, args...)}
-}
 
 // ignoredName reports names that are never inputs: temp and lock files of
 // editors, browsers and transfer tools, dot files, and our own temp names.

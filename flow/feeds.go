@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -347,6 +348,12 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 		if err := os.Rename(part, filepath.Join(partsDir, fsx.SafeName(admin, 60)+".jsonl")); err != nil {
 			return exchange.Outcome{}, &exchange.Transient{Err: err}
 		}
+	}
+	// The old index goes first: a crash between the two renames must not
+	// leave the new snapshot beside the old index (writeDelta rebuilds a
+	// missing index from the snapshot).
+	if err := os.Remove(indexPath(h.StateDir)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return exchange.Outcome{}, &exchange.Transient{Err: err}
 	}
 	if err := os.Rename(outs.files[h.base()+".jsonl"], SnapshotPath(h.StateDir)); err != nil {
 		return exchange.Outcome{}, &exchange.Transient{Err: err}

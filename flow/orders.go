@@ -128,7 +128,15 @@ func (h *Orders) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcom
 	var sent, dups, resumed []string
 	for i := range res.Orders {
 		o := &res.Orders[i]
-		if h.Check != nil {
+		hash := o.Hash()
+		prev, ok, err := h.Ledger.Order(h.Exchange, o.Number)
+		if err != nil {
+			return exchange.Outcome{}, fmt.Errorf("reading the ledger: %w", err)
+		}
+		// The ERP check is for orders the ledger does not know: an order an
+		// interrupted attempt already staged or sent must be finished (or
+		// reported as a duplicate), whatever the ERP's exports say now.
+		if h.Check != nil && !ok {
 			refused, err := h.Check.Check(o)
 			if err != nil {
 				return exchange.Outcome{}, &exchange.Transient{Err: err}
@@ -137,11 +145,6 @@ func (h *Orders) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcom
 				problems = append(problems, refused...)
 				continue
 			}
-		}
-		hash := o.Hash()
-		prev, ok, err := h.Ledger.Order(h.Exchange, o.Number)
-		if err != nil {
-			return exchange.Outcome{}, fmt.Errorf("reading the ledger: %w", err)
 		}
 		if ok {
 			switch {

@@ -24,6 +24,10 @@ type Stock struct {
 	// know them yet), so a full stock sync never re-opens stock just sold.
 	Ledger         *ledger.Ledger
 	OrderExchanges []string
+	// OrderAdministrations gives the administration of an orders exchange:
+	// its orders are subtracted only from that administration's stock
+	// (an exchange not listed counts for every administration).
+	OrderAdministrations map[string]string
 	// Log, when set, receives progress lines (debug level).
 	Log func(string)
 }
@@ -108,6 +112,9 @@ func (p *Stock) soldSince(admin string, measured time.Time) (map[string]decimal.
 		counts[w] = true
 	}
 	for _, ex := range p.OrderExchanges {
+		if a, ok := p.OrderAdministrations[ex]; ok && a != "" && admin != "" && a != admin {
+			continue // another company's orders
+		}
 		// Only the orders since the measuring time are read (an index by
 		// creation time), not every order ever sent.
 		err := p.Ledger.OrdersSince(ex, measured, func(o *ledger.Order) error {

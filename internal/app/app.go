@@ -221,8 +221,14 @@ func (a *App) stockProducer(ex *config.Exchange) (*flow.Stock, error) {
 		return nil, err
 	}
 	log := a.Log.With().Str("exchange", ex.Name).Logger()
+	admins := map[string]string{}
+	for _, n := range f.SubtractOrdersFrom {
+		if o, ok := a.Cfg.Exchange(n); ok {
+			admins[n] = o.Administration
+		}
+	}
 	return &flow.Stock{Options: opt, Rules: rules, Ledger: a.Ledger, OrderExchanges: f.SubtractOrdersFrom,
-		Log: func(s string) { log.Debug().Msg(s) }}, nil
+		OrderAdministrations: admins, Log: func(s string) { log.Debug().Msg(s) }}, nil
 }
 
 // Close releases the ledger and the sources.

@@ -271,7 +271,7 @@ func TestSFTPAfterDelete(t *testing.T) {
 }
 
 // done_suffix on an SFTP drop: a file is taken only when its marker is
-// there, and the marker goes once the file is processed.
+// there, and the marker goes with the claim.
 func TestSFTPDoneMarkers(t *testing.T) {
 	srv := sftptest.StartOpenSSH(t)
 	remote := filepath.Join(srv.Root, "export")
@@ -302,5 +302,30 @@ func TestSFTPDoneMarkers(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(remote, "*.json*")); len(left) != 0 {
 		t.Errorf("files or markers left in the drop: %v", left)
+	}
+}
+
+// done_suffix on a local drop: the marker goes with the claim, so a new
+// file of the same name waits for a marker of its own.
+func TestLocalDoneMarkerGoesWithTheClaim(t *testing.T) {
+	w := newWorkspace(t, "")
+	os.WriteFile(w.cfg, []byte(strings.Replace(string(must(os.ReadFile(w.cfg))), "stable_for: 50ms}", "stable_for: 50ms, done_suffix: .done}", 1)), 0o644)
+	w.drop1("o.json", orderJSON("WEB-1", "ART-1", "1"))
+	w.drop1("o.json.done", "")
+	if code := w.once(); code != ExitOK {
+		t.Fatalf("once = %d", code)
+	}
+	if got := w.files("erp"); len(got) != 1 {
+		t.Fatalf("ERP: %v", got)
+	}
+	if _, err := os.Stat(filepath.Join(w.drop, "o.json.done")); !os.IsNotExist(err) {
+		t.Fatalf("the marker is still there: %v", err)
+	}
+	w.drop1("o.json", orderJSON("WEB-2", "ART-1", "1")) // the ERP reuses the name
+	if code := w.once(); code != ExitOK {
+		t.Fatalf("once = %d", code)
+	}
+	if got := w.files("erp"); len(got) != 1 {
+		t.Fatalf("a file without its marker was taken: %v", got)
 	}
 }
