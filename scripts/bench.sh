@@ -24,5 +24,5 @@ if [ "$what" = items ] || [ "$what" = all ]; then
 fi
 if [ "$what" = go ] || [ "$what" = all ]; then
   echo; echo "== Go benchmarks"
-  go test -run '^$' -bench . -benchmem -count 1 ./mapping/order/ ./mapping/globexml/ ./internal/decimal/ ./exchange/ledger/ 2>/dev/null | grep -E '^(Benchmark|ok)'
+  go test -run '^$' -bench . -benchmem -count 1 ./mapping/order/ ./mapping/globexml/ ./exchange/ledger/ 2>/dev/null | grep -E '^(Benchmark|ok)'
 fi
