@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
+	"runtime/trace"
 	"syscall"
 
 	"globex/internal/app"
@@ -127,6 +128,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if f, err := os.Create(pf); err == nil {
 			if pprof.StartCPUProfile(f) == nil {
 				defer func() { pprof.StopCPUProfile(); f.Close() }()
+			}
+		}
+	}
+	// GLOBEX_TRACE=FILE writes an execution trace (go tool trace): where
+	// the wall time of a run goes, waits on the disk included.
+	if tf := os.Getenv("GLOBEX_TRACE"); tf != "" {
+		if f, err := os.Create(tf); err == nil {
+			if trace.Start(f) == nil {
+				defer func() { trace.Stop(); f.Close() }()
 			}
 		}
 	}

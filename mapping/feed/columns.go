@@ -43,7 +43,11 @@ func (c *Columns) Learn(rec Record) {
 		c.Languages = addKeys(c.Languages, r.Descriptions)
 		c.Attributes = addKeys(c.Attributes, r.Attributes)
 	case *Stock:
-		c.Warehouses = addKeys(c.Warehouses, r.Warehouses)
+		for i := range r.Warehouses {
+			if j, found := slices.BinarySearch(c.Warehouses, r.Warehouses[i].Code); !found {
+				c.Warehouses = slices.Insert(c.Warehouses, j, r.Warehouses[i].Code)
+			}
+		}
 	case *Price:
 		c.Breaks = max(c.Breaks, len(r.Breaks))
 	case *Customer:
@@ -217,8 +221,9 @@ func cells(rec Record, c *Columns, s sink) error {
 		s.str(r.Display)
 		s.str(r.ExpectedDate)
 		found := 0
+		whs := r.Warehouses.inOrder()
 		for _, code := range c.Warehouses {
-			w, ok := r.Warehouses[code]
+			w, ok := whs.Get(code)
 			if !ok {
 				s.str("")
 				s.str("")
@@ -232,8 +237,8 @@ func cells(rec Record, c *Columns, s sink) error {
 			s.dec(w.Incoming)
 			s.optDec(w.Available)
 		}
-		if found != len(r.Warehouses) {
-			return unknownKey(r.Warehouses, c.Warehouses, "warehouse")
+		if found != len(whs) {
+			return unknownWarehouse(whs, c.Warehouses)
 		}
 		s.str(r.MeasuredAt)
 	case *Price:

@@ -29,7 +29,7 @@ func TestContentHashSkipsMeasuredAt(t *testing.T) {
 	avail := decimal.MustParse("3")
 	for _, m := range []string{"2024-05-14T06:00:00Z", `odd"<value>`} {
 		s := &Stock{Administration: "500", ItemCode: "A", OnHand: avail, Available: &avail, Availability: InStock,
-			Warehouses: map[string]WarehouseStock{"1": {OnHand: avail}}, MeasuredAt: m}
+			Warehouses: StockWarehouses{{Code: "1", OnHand: avail}}, MeasuredAt: m}
 		j := s.AppendJSON(nil)
 		c := *s
 		c.MeasuredAt = ""

@@ -41,17 +41,17 @@ const (
 // Availability alone is meant to be shown. ExpectedDate is YYYY-MM-DD,
 // MeasuredAt RFC 3339 in UTC.
 type Stock struct {
-	Administration string                    `json:"administration"`
-	ItemCode       string                    `json:"item_code"`
-	OnHand         decimal.Dec               `json:"on_hand"`
-	Reserved       decimal.Dec               `json:"reserved"`
-	Incoming       decimal.Dec               `json:"incoming"`
-	Available      *decimal.Dec              `json:"available,omitempty"`
-	Availability   string                    `json:"availability"`
-	Display        string                    `json:"display,omitempty"`
-	ExpectedDate   string                    `json:"expected_date,omitempty"`
-	Warehouses     map[string]WarehouseStock `json:"warehouses,omitempty"` // warehouse code → figures
-	MeasuredAt     string                    `json:"measured_at,omitempty"`
+	Administration string          `json:"administration"`
+	ItemCode       string          `json:"item_code"`
+	OnHand         decimal.Dec     `json:"on_hand"`
+	Reserved       decimal.Dec     `json:"reserved"`
+	Incoming       decimal.Dec     `json:"incoming"`
+	Available      *decimal.Dec    `json:"available,omitempty"`
+	Availability   string          `json:"availability"`
+	Display        string          `json:"display,omitempty"`
+	ExpectedDate   string          `json:"expected_date,omitempty"`
+	Warehouses     StockWarehouses `json:"warehouses,omitempty"` // in code order; JSON: code → figures
+	MeasuredAt     string          `json:"measured_at,omitempty"`
 
 	// figs is scratch space of the chunk encoders, no part of the record
 	// (see JSONChunkEncoder).
@@ -61,6 +61,7 @@ type Stock struct {
 // WarehouseStock is the stock of an item in one warehouse. Available is nil
 // when the display mode hides it (see Stock).
 type WarehouseStock struct {
+	Code      string       `json:"-"` // the warehouse (the key of the JSON object)
 	OnHand    decimal.Dec  `json:"on_hand"`
 	Reserved  decimal.Dec  `json:"reserved"`
 	Incoming  decimal.Dec  `json:"incoming"`

@@ -85,8 +85,7 @@ func (g *stockGen) fill(i int) *Stock {
 	if g.varied && g.r.intn(20) == 0 {
 		item += `"<&>;` + "\u2028 "
 	}
-	*rec = Stock{Administration: "500", ItemCode: item, Warehouses: rec.Warehouses}
-	clear(rec.Warehouses)
+	*rec = Stock{Administration: "500", ItemCode: item, Warehouses: rec.Warehouses[:0]}
 	k := 0
 	for _, code := range g.whs {
 		if g.varied && g.r.intn(4) == 0 {
@@ -102,7 +101,7 @@ func (g *stockGen) fill(i int) *Stock {
 		rec.Incoming, _ = rec.Incoming.Add(in)
 		wa, _ := oh.Sub(rs)
 		g.whAvail[k] = nonNegDec(wa).Normalize()
-		ws := WarehouseStock{OnHand: oh.Normalize(), Reserved: rs.Normalize(), Incoming: in.Normalize(), Available: &g.whAvail[k]}
+		ws := WarehouseStock{Code: code, OnHand: oh.Normalize(), Reserved: rs.Normalize(), Incoming: in.Normalize(), Available: &g.whAvail[k]}
 		k++
 		switch g.display {
 		case "class":
@@ -112,10 +111,7 @@ func (g *stockGen) fill(i int) *Stock {
 				ws.Available = nil
 			}
 		}
-		if rec.Warehouses == nil {
-			rec.Warehouses = make(map[string]WarehouseStock, 4)
-		}
-		rec.Warehouses[code] = ws
+		rec.Warehouses = append(rec.Warehouses, ws)
 	}
 	av, _ := rec.OnHand.Sub(rec.Reserved)
 	g.avail = nonNegDec(av).Normalize()

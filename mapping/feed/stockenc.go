@@ -3,7 +3,6 @@ package feed
 import (
 	"encoding/binary"
 	"slices"
-	"strings"
 
 	"globex/internal/decimal"
 )
@@ -13,9 +12,7 @@ import (
 // decimals. A chunk's JSON encoder (JSONChunkEncoder) formats each figure
 // once and leaves its text in the record (figMemo); the CSV row of the same
 // record, encoded next, copies it (stockRow). The encoders also remember,
-// from one record to the next, the warehouse codes (so that a record's
-// warehouses come in key order from a few map lookups, without iterating
-// and sorting the map) and the strings that needed no escaping or quoting
+// from one record to the next, the strings that needed no escaping or quoting
 // (the administration, the availability class, the measuring time). All of
 // it is checked against the record at hand: the bytes are those of
 // AppendJSON and the plain CSV writer, whatever the record holds.
@@ -87,12 +84,8 @@ func (c *figCursor) appendDec(b []byte, d decimal.Dec) []byte {
 // record next. The zero value is ready to use; an encoder is used by one
 // goroutine at a time.
 type JSONChunkEncoder struct {
-	codes []string // warehouse codes seen, sorted
 	plain stockStrings
 }
-
-// maxGuessCodes bounds the warehouse codes a JSONChunkEncoder remembers.
-const maxGuessCodes = 8
 
 // Append appends rec's JSON to b. For a *Stock it writes scratch data into
 // the record: the caller must be the only goroutine using rec.
@@ -144,60 +137,6 @@ func appendPlainCSV(b []byte, s string, last *string) []byte {
 	return b
 }
 
-// whEntry is one warehouse of a Stock, for encoding in key order.
-type whEntry struct {
-	code string
-	ws   WarehouseStock
-}
-
-// sortedWarehouses returns the warehouses of m in key order (byte-wise, as
-// encoding/json sorts map keys), appended to buf.
-func sortedWarehouses(buf []whEntry, m map[string]WarehouseStock) []whEntry {
-	es := buf[:0]
-	for k, v := range m {
-		es = append(es, whEntry{k, v})
-	}
-	if len(es) > 16 {
-		slices.SortFunc(es, func(x, y whEntry) int { return strings.Compare(x.code, y.code) })
-		return es
-	}
-	for i := 1; i < len(es); i++ {
-		for j := i; j > 0 && es[j].code < es[j-1].code; j-- {
-			es[j], es[j-1] = es[j-1], es[j]
-		}
-	}
-	return es
-}
-
-// warehouses is sortedWarehouses from lookups of the codes seen before when
-// they cover m, learning new codes otherwise.
-func (e *JSONChunkEncoder) warehouses(buf []whEntry, m map[string]WarehouseStock) []whEntry {
-	if len(m) <= len(e.codes) {
-		es := buf[:0]
-		for _, c := range e.codes {
-			if w, ok := m[c]; ok {
-				es = append(es, whEntry{c, w})
-			}
-		}
-		if len(es) == len(m) {
-			return es
-		}
-	}
-	es := sortedWarehouses(buf, m)
-	if len(es) <= maxGuessCodes {
-		codes := slices.Clone(e.codes)
-		for _, w := range es {
-			if i, found := slices.BinarySearch(codes, w.code); !found {
-				codes = slices.Insert(codes, i, w.code)
-			}
-		}
-		if len(codes) <= maxGuessCodes {
-			e.codes = codes
-		}
-	}
-	return es
-}
-
 // appendJSON is AppendJSON; with an encoder it also fills s.figs and uses
 // what the encoder remembers.
 func (s *Stock) appendJSON(b []byte, e *JSONChunkEncoder) []byte {
@@ -228,23 +167,8 @@ func (s *Stock) appendJSON(b []byte, e *JSONChunkEncoder) []byte {
 		b = appendJSONString(b, s.ExpectedDate)
 	}
 	if len(s.Warehouses) > 0 {
-		b = append(b, `,"warehouses":{`...)
-		var arr [8]whEntry
-		var whs []whEntry
-		if e != nil {
-			whs = e.warehouses(arr[:0], s.Warehouses)
-		} else {
-			whs = sortedWarehouses(arr[:0], s.Warehouses)
-		}
-		for i := range whs {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, whs[i].code)
-			b = append(b, ':')
-			b = whs[i].ws.appendJSON(b, memo)
-		}
-		b = append(b, '}')
+		b = append(b, `,"warehouses":`...)
+		b = appendWarehouses(b, s.Warehouses, memo)
 	}
 	if s.MeasuredAt != "" {
 		b = append(b, `,"measured_at":`...)
@@ -305,9 +229,19 @@ func stockRow(r *Stock, c *Columns, s *csvRow) error {
 	b = AppendCSVField(b, r.Display, ';')
 	b = append(b, ';')
 	b = AppendCSVField(b, r.ExpectedDate, ';')
-	found := 0
+	// The columns and the warehouses are both in code order, as a rule:
+	// one walk matches them, a lookup serves any other order.
+	whs := r.Warehouses.inOrder()
+	found, j := 0, 0
 	for _, code := range c.Warehouses {
-		w, ok := r.Warehouses[code]
+		var w WarehouseStock
+		ok := false
+		if j < len(whs) && whs[j].Code == code {
+			w, ok = whs[j], true
+			j++
+		} else {
+			w, ok = whs.Get(code)
+		}
 		if !ok {
 			b = append(b, ";;;;"...)
 			continue
@@ -325,9 +259,9 @@ func stockRow(r *Stock, c *Columns, s *csvRow) error {
 		}
 	}
 	s.n += 10 + 4*len(c.Warehouses)
-	if found != len(r.Warehouses) {
+	if found != len(whs) {
 		s.b = b
-		return unknownKey(r.Warehouses, c.Warehouses, "warehouse")
+		return unknownWarehouse(whs, c.Warehouses)
 	}
 	b = append(b, ';')
 	s.b = appendPlainCSV(b, r.MeasuredAt, &ps.measured)

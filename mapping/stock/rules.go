@@ -130,9 +130,7 @@ type builder struct {
 	aliasKey bool
 	it       itemRec
 	rec      feed.Stock
-	capText  string   // "<cap>+" of DisplayCapped
-	cur      []string // warehouse codes in rec.Warehouses
-	prev     []string
+	capText  string // "<cap>+" of DisplayCapped
 	avail    decimal.Dec
 	whAvail  []decimal.Dec
 	dateBuf  []byte
@@ -151,7 +149,7 @@ func nonNeg(d decimal.Dec) decimal.Dec {
 	return d
 }
 
-// build fills b.rec from an item record. The record and its map are
+// build fills b.rec from an item record. The record and its warehouses are
 // reused.
 func (b *builder) build(data []byte) error {
 	it := &b.it
@@ -170,12 +168,10 @@ func (b *builder) build(data []byte) error {
 	rec.Administration, rec.ItemCode = admin, item
 	rec.OnHand, rec.Reserved, rec.Incoming = decimal.Dec{}, decimal.Dec{}, decimal.Dec{}
 	rec.Available, rec.Availability, rec.Display, rec.ExpectedDate, rec.MeasuredAt = nil, "", "", "", ""
-	// The map is kept from record to record (items mostly have the same
-	// warehouses): codes set are overwritten, the others deleted below.
-	b.prev, b.cur = b.cur, b.prev[:0]
+	// The warehouses' slice is kept from record to record.
+	rec.Warehouses = rec.Warehouses[:0]
 	var expected uint32
 	var err error
-	k := 0
 	for j := range it.whs {
 		w := &it.whs[j]
 		if !b.counted[w.wh] {
@@ -201,26 +197,23 @@ func (b *builder) build(data []byte) error {
 		if err != nil {
 			return b.fail(err)
 		}
+		k := len(rec.Warehouses)
 		if k >= len(b.whAvail) {
 			b.whAvail = append(b.whAvail, decimal.Dec{})
 		}
 		b.whAvail[k] = nonNeg(wa).Normalize()
-		ws := feed.WarehouseStock{OnHand: w.onHand.Normalize(), Reserved: w.reserved.Normalize(),
+		ws := feed.WarehouseStock{Code: code, OnHand: w.onHand.Normalize(), Reserved: w.reserved.Normalize(),
 			Incoming: w.incoming.Normalize(), Available: &b.whAvail[k]}
-		k++
 		if ru.hides(*ws.Available) {
 			ws.Available = nil
 		}
-		if rec.Warehouses == nil {
-			rec.Warehouses = make(map[string]feed.WarehouseStock, 4)
+		// in code order: an item's warehouses come in the order of its
+		// rows, mostly already sorted
+		i := k
+		for i > 0 && rec.Warehouses[i-1].Code > code {
+			i--
 		}
-		rec.Warehouses[code] = ws
-		b.cur = append(b.cur, code)
-	}
-	for _, c := range b.prev {
-		if !slices.Contains(b.cur, c) {
-			delete(rec.Warehouses, c)
-		}
+		rec.Warehouses = slices.Insert(rec.Warehouses, i, ws)
 	}
 	if ru.Reserved != nil {
 		if rec.Reserved, err = rec.Reserved.Add(ru.Reserved(admin, item)); err != nil {
@@ -291,7 +284,7 @@ func appendYMD(b []byte, v uint32) []byte {
 }
 
 // Each calls fn with the record of every item, in the order the items first
-// appear in the file. The record (and its maps and pointers) is reused:
+// appear in the file. The record (and its slices and pointers) is reused:
 // fn must not keep it.
 func (r *Result) Each(ru Rules, fn func(rec *feed.Stock) error) error {
 	if err := ru.Validate(); err != nil {
