@@ -148,8 +148,18 @@ func Demo(ctx context.Context, dir string, out io.Writer) error {
 		}
 		return nil
 	})
-	fmt.Fprintf(out, "\nNext steps:\n  globex check -c %s\n  globex run -c %s    (then drop more files into %s or %s)\n",
-		cfgPath, cfgPath, filepath.Join(abs, "drop", "orders"), filepath.Join(abs, "drop", "globe"))
+	// the command as it was typed (bin/globex after make demo), so the
+	// lines can be pasted
+	prog := filepath.Base(os.Args[0])
+	if strings.ContainsAny(os.Args[0], `/\`) {
+		if rel, err := filepath.Rel(".", os.Args[0]); err == nil && !strings.HasPrefix(rel, "..") {
+			prog = rel
+		} else {
+			prog = os.Args[0]
+		}
+	}
+	fmt.Fprintf(out, "\nNext steps:\n  %s check -c %s\n  %s run -c %s    (then drop more files into %s or %s)\n",
+		prog, cfgPath, prog, cfgPath, filepath.Join(abs, "drop", "orders"), filepath.Join(abs, "drop", "globe"))
 	return nil
 }
 
