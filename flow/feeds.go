@@ -237,31 +237,51 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 	snapIdx := partIdx
 	job.Log.Debug().Int("records", count).Str("summary", summary).Msg("export read and written")
 
-	// Pass 2 (several administrations, or columns learned from the data):
-	// assemble the snapshot from the parts and write every output.
-	var partFiles []string
-	if !single {
-		partFiles = []string{part}
-		if multi {
-			olds, _ := filepath.Glob(filepath.Join(partsDir, "*.jsonl"))
-			sort.Strings(olds)
-			for _, p := range olds {
-				if strings.TrimSuffix(filepath.Base(p), ".jsonl") != fsx.SafeName(admin, 60) {
-					partFiles = append(partFiles, p)
-				}
+	// Pass 2, with columns learned from the data (prices: quantity breaks,
+	// customers: addresses) or several administrations. With one
+	// administration the part is the snapshot, indexed as it was written:
+	// only the CSV and XLSX are written from it now. Several
+	// administrations make the snapshot anew from the parts.
+	switch {
+	case single:
+		outs.files[h.base()+".jsonl"] = part
+	case !multi:
+		if known != nil {
+			mergeColumns(&cols, *known)
+		}
+		writers = nil
+		if err := h.openFinal(outs, cols, &writers); err != nil {
+			return exchange.Outcome{}, err
+		}
+		if len(writers) > 0 {
+			if err := h.convertParts([]string{part}, fanout(writers)); err != nil {
+				return exchange.Outcome{}, err
 			}
-			for _, p := range partFiles[1:] {
-				f, err := os.Open(p)
-				if err != nil {
-					return exchange.Outcome{}, &exchange.Transient{Err: err}
-				}
-				c, err := feed.ScanColumns(h.Kind, f)
-				f.Close()
-				if err != nil {
-					return exchange.Outcome{}, &exchange.Transient{Err: fmt.Errorf("reading the kept part %s: %w", p, err)}
-				}
-				mergeColumns(&cols, c)
+			if err := outs.syncAll(); err != nil {
+				return exchange.Outcome{}, &exchange.Transient{Err: err}
 			}
+		}
+		outs.files[h.base()+".jsonl"] = part
+	default:
+		partFiles := []string{part}
+		olds, _ := filepath.Glob(filepath.Join(partsDir, "*.jsonl"))
+		sort.Strings(olds)
+		for _, p := range olds {
+			if strings.TrimSuffix(filepath.Base(p), ".jsonl") != fsx.SafeName(admin, 60) {
+				partFiles = append(partFiles, p)
+			}
+		}
+		for _, p := range partFiles[1:] {
+			f, err := os.Open(p)
+			if err != nil {
+				return exchange.Outcome{}, &exchange.Transient{Err: err}
+			}
+			c, err := feed.ScanColumns(h.Kind, f)
+			f.Close()
+			if err != nil {
+				return exchange.Outcome{}, &exchange.Transient{Err: fmt.Errorf("reading the kept part %s: %w", p, err)}
+			}
+			mergeColumns(&cols, c)
 		}
 		if known != nil {
 			mergeColumns(&cols, *known)
@@ -275,20 +295,8 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 		if err := h.openFinal(outs, cols, &writers); err != nil {
 			return exchange.Outcome{}, err
 		}
-		fan := fanout(writers)
-		for _, p := range partFiles {
-			f, err := os.Open(p)
-			if err != nil {
-				return exchange.Outcome{}, &exchange.Transient{Err: err}
-			}
-			err = feed.ConvertJSONL(h.Kind, f, fan)
-			f.Close()
-			if err != nil {
-				return exchange.Outcome{}, &exchange.Transient{Err: fmt.Errorf("assembling the snapshot: %w", err)}
-			}
-		}
-		if err := fan.Close(); err != nil {
-			return exchange.Outcome{}, &exchange.Transient{Err: err}
+		if err := h.convertParts(partFiles, fanout(writers)); err != nil {
+			return exchange.Outcome{}, err
 		}
 		snapIdx = filepath.Join(work, "snapshot.idx")
 		if err := snapJ.builder.Finish(h.Kind, snapIdx); err != nil {
@@ -301,8 +309,6 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 		if err := outs.syncAll(); err != nil {
 			return exchange.Outcome{}, &exchange.Transient{Err: err}
 		}
-	} else {
-		outs.files[h.base()+".jsonl"] = part
 	}
 
 	// The delta against the last published snapshot, from the two indexes.
@@ -444,6 +450,26 @@ func (h *Feed) openFinal(outs *outputs, cols feed.Columns, writers *[]feed.Write
 			}
 			*writers = append(*writers, x)
 		}
+	}
+	return nil
+}
+
+// convertParts writes the records of the JSONL parts to fan, in order, and
+// closes it.
+func (h *Feed) convertParts(parts []string, fan fanout) error {
+	for _, p := range parts {
+		f, err := os.Open(p)
+		if err != nil {
+			return &exchange.Transient{Err: err}
+		}
+		err = feed.ConvertJSONL(h.Kind, f, fan)
+		f.Close()
+		if err != nil {
+			return &exchange.Transient{Err: fmt.Errorf("assembling the snapshot: %w", err)}
+		}
+	}
+	if err := fan.Close(); err != nil {
+		return &exchange.Transient{Err: err}
 	}
 	return nil
 }

@@ -236,3 +236,72 @@ func TestDuplicateItemCodeRefusesExport(t *testing.T) {
 		t.Fatalf("reason: %s", txt)
 	}
 }
+
+// A feed whose CSV columns are learned from the data (prices: the most
+// quantity breaks) writes its snapshot once: the JSONL published is the
+// one indexed while the export was read, the CSV has a column group per
+// break, and the next export yields a delta of exactly what changed.
+func TestLearnedColumnsFeedDelta(t *testing.T) {
+	w := newWorkspace(t, "")
+	os.WriteFile(w.cfg, []byte(`exchanges:
+  - name: prices
+    kind: prices
+    administration: "500"
+    source: {dir: in/prices, stable_for: 50ms}
+    target: {dir: feed}
+    formats: [jsonl, csv]
+`), 0o644)
+	os.MkdirAll(filepath.Join(w.dir, "feed"), 0o755)
+	src := filepath.Join(w.dir, "in/prices/itemprices-500.xml")
+	copySample(t, "itemprices-500.xml", src)
+	if code := w.once(); code != 0 {
+		t.Fatalf("once = %d", code)
+	}
+	feedDir := filepath.Join(w.dir, "feed")
+	first := readJSONL(t, filepath.Join(feedDir, "prices.jsonl"))
+	most := 0
+	for _, p := range first {
+		brs, _ := p["breaks"].([]any)
+		most = max(most, len(brs))
+	}
+	csv, err := os.ReadFile(filepath.Join(feedDir, "prices.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, _, _ := strings.Cut(string(csv), "\n")
+	if most == 0 || !strings.Contains(header, fmt.Sprintf("breaks.%d.", most)) || strings.Contains(header, fmt.Sprintf("breaks.%d.", most+1)) {
+		t.Errorf("%d breaks at most, CSV header %q", most, header)
+	}
+	if got := strings.Count(string(csv), "\n"); got != len(first)+1 {
+		t.Errorf("CSV has %d lines for %d records", got, len(first))
+	}
+	// the same export with one list price changed
+	b, err := os.ReadFile(filepath.Join(samplesDir(), "itemprices-500.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(b), "<Value>0.45</Value>", "<Value>0.47</Value>", 1)
+	if changed == string(b) {
+		t.Fatal("the sample has no list price 0.45")
+	}
+	if err := os.WriteFile(src, []byte(changed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code := w.once(); code != 0 {
+		t.Fatalf("second once = %d", code)
+	}
+	deltas, _ := filepath.Glob(filepath.Join(feedDir, "prices-delta-*.jsonl"))
+	if len(deltas) != 1 {
+		t.Fatalf("deltas: %v", deltas)
+	}
+	d := readJSONL(t, deltas[0])
+	if len(d) != 1 || d[0]["op"] != "upsert" {
+		t.Fatalf("delta: %v", d)
+	}
+	if rec, _ := d[0]["record"].(map[string]any); rec["base_price"] != "0.47" {
+		t.Errorf("delta record: %v", d[0])
+	}
+	if second := readJSONL(t, filepath.Join(feedDir, "prices.jsonl")); len(second) != len(first) {
+		t.Errorf("snapshot: %d records, then %d", len(first), len(second))
+	}
+}
