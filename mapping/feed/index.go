@@ -188,9 +188,11 @@ func DeltaFromIndexes(kind Kind, prevIndex, newIndex, snapshot string, count uin
 	defer dels.Close()
 	dw := bufio.NewWriterSize(dels, 64<<10)
 	var line []byte
+	upTo := uint64(0) // the snapshot is read up to the last changed line
 	mark := func(ord uint64) {
 		if ord < count {
 			changed[ord/64] |= 1 << (ord % 64)
+			upTo = max(upTo, ord+1)
 		}
 		st.Upserts++
 	}
@@ -225,31 +227,9 @@ func DeltaFromIndexes(kind Kind, prevIndex, newIndex, snapshot string, count uin
 	if err := dw.Flush(); err != nil {
 		return st, err
 	}
-	// upserts: the changed lines of the new snapshot, as they are
-	snap, err := os.Open(snapshot)
-	if err != nil {
-		return st, err
-	}
-	defer snap.Close()
 	bw := bufio.NewWriterSize(out, 256<<10)
-	sr := bufio.NewReaderSize(snap, 256<<10)
-	for ord := uint64(0); ord < count; ord++ {
-		rec, err := sr.ReadSlice('\n')
-		for errors.Is(err, bufio.ErrBufferFull) {
-			// a long record: keep reading it
-			more := append([]byte(nil), rec...)
-			rec, err = sr.ReadSlice('\n')
-			rec = append(more, rec...)
-		}
-		if err != nil {
-			return st, fmt.Errorf("reading the new snapshot line %d: %w", ord+1, err)
-		}
-		if changed[ord/64]&(1<<(ord%64)) == 0 {
-			continue
-		}
-		bw.WriteString(`{"op":"upsert","record":`)
-		bw.Write(bytes.TrimRight(rec, "\n"))
-		bw.WriteString("}\n")
+	if err := appendUpserts(bw, snapshot, changed, upTo); err != nil {
+		return st, err
 	}
 	if _, err := dels.Seek(0, io.SeekStart); err != nil {
 		return st, err
@@ -258,4 +238,38 @@ func DeltaFromIndexes(kind Kind, prevIndex, newIndex, snapshot string, count uin
 		return st, err
 	}
 	return st, bw.Flush()
+}
+
+// appendUpserts writes the lines of snapshot marked in changed, as upserts;
+// it reads the snapshot up to line upTo only (none at all without a
+// change).
+func appendUpserts(bw *bufio.Writer, snapshot string, changed []uint64, upTo uint64) error {
+	if upTo == 0 {
+		return nil
+	}
+	snap, err := os.Open(snapshot)
+	if err != nil {
+		return err
+	}
+	defer snap.Close()
+	sr := bufio.NewReaderSize(snap, 256<<10)
+	for ord := uint64(0); ord < upTo; ord++ {
+		rec, err := sr.ReadSlice('\n')
+		for errors.Is(err, bufio.ErrBufferFull) {
+			// a long record: keep reading it
+			more := append([]byte(nil), rec...)
+			rec, err = sr.ReadSlice('\n')
+			rec = append(more, rec...)
+		}
+		if err != nil {
+			return fmt.Errorf("reading the new snapshot line %d: %w", ord+1, err)
+		}
+		if changed[ord/64]&(1<<(ord%64)) == 0 {
+			continue
+		}
+		bw.WriteString(`{"op":"upsert","record":`)
+		bw.Write(bytes.TrimRight(rec, "\n"))
+		bw.WriteString("}\n")
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -110,5 +111,39 @@ func TestIndexFindsDuplicateKeys(t *testing.T) {
 	var dup *DuplicateKeyError
 	if !errors.As(err, &dup) || !strings.Contains(dup.Key, "ART-00017") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// The snapshot is read only up to its last changed line: an export that
+// changed nothing does not read it at all, and one whose last change is
+// line k stops there.
+func TestDeltaReadsSnapshotUpToLastChange(t *testing.T) {
+	dir := t.TempDir()
+	var recs []*Catalogue
+	for i := range 200 {
+		recs = append(recs, catalogue(i, "1.00"))
+	}
+	_, prevIdx, _ := writeSnapshot(t, dir, "prev", recs)
+	_, sameIdx, n := writeSnapshot(t, dir, "same", recs)
+	st, err := DeltaFromIndexes(KindCatalogue, prevIdx, sameIdx, filepath.Join(dir, "no-such-snapshot.jsonl"), n, io.Discard)
+	if err != nil || st.Upserts != 0 || st.Unchanged != 200 {
+		t.Fatalf("unchanged: %+v, %v", st, err)
+	}
+	recs[10] = catalogue(10, "2.00")
+	nextSnap, nextIdx, n := writeSnapshot(t, dir, "next", recs)
+	b, err := os.ReadFile(nextSnap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// everything after line 11 cut off: not read, so not missed
+	cut := 0
+	for range 11 {
+		cut += bytes.IndexByte(b[cut:], '\n') + 1
+	}
+	os.WriteFile(nextSnap, b[:cut], 0o644)
+	var out bytes.Buffer
+	st, err = DeltaFromIndexes(KindCatalogue, prevIdx, nextIdx, nextSnap, n, &out)
+	if err != nil || st.Upserts != 1 || !strings.Contains(out.String(), `"ART-00010"`) {
+		t.Fatalf("one change: %+v, %v\n%s", st, err, out.String())
 	}
 }

@@ -305,8 +305,8 @@ func (r *Result) Each(ru Rules, fn func(rec *feed.Stock) error) error {
 	})
 }
 
-// WriteTo writes every record to each writer (for example a JSONL writer,
-// a CSV writer built with Columns(ru), and a feed.Delta). Writers that are
+// WriteTo writes every record to each writer (for example a JSONL writer
+// and a CSV writer built with Columns(ru)). Writers that are
 // feed.ChunkWriters share one pass: every record is built once and encoded
 // for all of them, chunks of records in parallel on all CPUs, and written
 // in order. Any other writer gets a pass of its own, the passes running in
