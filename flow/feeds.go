@@ -691,6 +691,16 @@ func (h *Feed) publish(ctx context.Context, job *exchange.Job, outs *outputs, no
 	}
 	st := outs.deltaStats
 	if outs.hadPrev && st.Upserts+st.Deletes > 0 {
+		// The same input run again after a crash that followed the
+		// delta's publication (the state still shows the snapshot
+		// before) makes the same delta: it was sent once already.
+		sentPath := filepath.Join(h.StateDir, "delta-sent")
+		if b, err := os.ReadFile(sentPath); err == nil {
+			if id, name, ok := strings.Cut(strings.TrimSpace(string(b)), " "); ok && id == job.Input.ID && name != "" {
+				job.Log.Info().Str("delta", name).Msg("the delta of this export was published before an interruption; not sent again")
+				return append(names, name), nil
+			}
+		}
 		// Two exports in one second get -2, -3, … so no delta is lost.
 		stamp := now.UTC().Format("20060102T150405")
 		for i := 1; ; i++ {
@@ -704,6 +714,12 @@ func (h *Feed) publish(ctx context.Context, job *exchange.Job, outs *outputs, no
 			}
 			if err != nil {
 				return nil, err
+			}
+			if err := fsx.WriteFile(sentPath, 0o644, true, func(w io.Writer) error {
+				_, err := io.WriteString(w, job.Input.ID+" "+name+"\n")
+				return err
+			}); err != nil {
+				return nil, &exchange.Transient{Err: fmt.Errorf("noting the delta sent: %w", err)}
 			}
 			names = append(names, name)
 			break

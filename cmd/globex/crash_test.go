@@ -288,8 +288,8 @@ func TestFeedCrashAtEveryStep(t *testing.T) {
 					deltas = append(deltas, e.Name())
 				}
 			}
-			if len(deltas) == 0 {
-				t.Fatal("no delta was published")
+			if len(deltas) != 1 {
+				t.Fatalf("deltas published: %v, want exactly one", deltas)
 			}
 			for _, d := range deltas {
 				b, _ := os.ReadFile(filepath.Join(dir, "feed", d))
