@@ -140,11 +140,7 @@ func (h *accountHandler) start(w *walker, rel []elem) bool {
 			return rel[1] == eDescription
 		case eCategories:
 			if rel[1] == eCategory {
-				v := w.attr("number")
-				n, err := parseInt(v)
-				if err != nil {
-					h.fail(w, "Categories/Category@number", v, err)
-				}
+				n := w.number(h.fail, "Categories/Category")
 				a.Categories = append(a.Categories, Category{Number: n, Code: str(w.attr("code"))})
 				return false
 			}
@@ -163,16 +159,9 @@ func (h *accountHandler) start(w *walker, rel []elem) bool {
 		case rel[0] == eCategories && rel[1] == eCategory:
 			return rel[2] == eDescription
 		case rel[0] == eFreeFields:
-			ok := rel[1] == eFreeTexts && rel[2] == eFreeText || rel[1] == eFreeNumbers && rel[2] == eFreeNumber ||
-				rel[1] == eFreeYesNos && rel[2] == eFreeYesNo || rel[1] == eFreeDates && rel[2] == eFreeDate ||
-				rel[1] == eFreeOptions && rel[2] == eFreeOption
+			ok := isFreeField(rel[1], rel[2])
 			if ok {
-				v := w.attr("number")
-				n, err := parseInt(v)
-				if err != nil {
-					h.fail(w, "FreeFields/"+elemNames[rel[2]]+"@number", v, err)
-				}
-				h.num, h.lbl = n, w.intern(w.attr("label"))
+				h.num, h.lbl = w.number(h.fail, "FreeFields/"+elemNames[rel[2]]), w.intern(w.attr("label"))
 			}
 			return ok
 		}

@@ -261,16 +261,6 @@ func (h *itemHandler) fail(w *walker, field string, val []byte, err error) {
 	w.fail("Item", h.it.Code, field, val, err)
 }
 
-// number reads the number attribute of the current element.
-func (h *itemHandler) number(w *walker, field string) {
-	v := w.attr("number")
-	n, err := parseInt(v)
-	if err != nil {
-		h.fail(w, field+"@number", v, err)
-	}
-	h.num = n
-}
-
 func (h *itemHandler) start(w *walker, rel []elem) bool {
 	it := h.it
 	switch len(rel) {
@@ -286,7 +276,7 @@ func (h *itemHandler) start(w *walker, rel []elem) bool {
 				it.GroupCode = w.intern(w.attr("Code"))
 			}
 		case eItemCategory:
-			h.number(w, "ItemCategory")
+			h.num = w.number(h.fail, "ItemCategory")
 			it.Categories = append(it.Categories, Category{Number: h.num})
 			h.text(tCategoryCode, len(it.Categories)-1, w.attr("code"))
 		case eMultiDescriptions, eAvailability, eImage, eSales, eCosts, eFreeFields:
@@ -300,7 +290,7 @@ func (h *itemHandler) start(w *walker, rel []elem) bool {
 		switch rel[0] {
 		case eMultiDescriptions:
 			if rel[1] == eMultiDescription {
-				h.number(w, "MultiDescription")
+				h.num = w.number(h.fail, "MultiDescription")
 				return true
 			}
 		case eAssortment:
@@ -349,11 +339,9 @@ func (h *itemHandler) start(w *walker, rel []elem) bool {
 
 // freeStart handles FreeFields/<group>/<field> start tags.
 func (h *itemHandler) freeStart(w *walker, group, field elem) bool {
-	ok := group == eFreeTexts && field == eFreeText || group == eFreeNumbers && field == eFreeNumber ||
-		group == eFreeYesNos && field == eFreeYesNo || group == eFreeDates && field == eFreeDate ||
-		group == eFreeOptions && field == eFreeOption
+	ok := isFreeField(group, field)
 	if ok {
-		h.number(w, elemNames[field])
+		h.num = w.number(h.fail, elemNames[field])
 		h.lbl = w.intern(w.attr("label"))
 	}
 	return ok

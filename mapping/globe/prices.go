@@ -134,12 +134,7 @@ func (h *priceHandler) start(w *walker, rel []elem) bool {
 			return rel[1] == eDateStart || rel[1] == eDateEnd
 		case eDiscounts:
 			if rel[1] == eDiscount {
-				v := w.attr("number")
-				n, err := parseInt(v)
-				if err != nil {
-					h.fail(w, "Discounts/Discount@number", v, err)
-				}
-				h.brk = Break{Number: n}
+				h.brk = Break{Number: w.number(h.fail, "Discounts/Discount")}
 			}
 		}
 	case 3:

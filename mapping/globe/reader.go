@@ -317,6 +317,26 @@ func (w *walker) fail(recKind, recKey string, field string, val []byte, err erro
 	w.err = &ValueError{Line: line, Col: col, Record: fmt.Sprintf("%s %q (line %d)", recKind, recKey, w.recLine), Field: field, Value: cut64(val), Err: err}
 }
 
+// number parses the number attribute of the current element (a free
+// field's, a category's, a quantity break's); a bad value is reported
+// with the record handler's fail, as field@number.
+func (w *walker) number(fail func(w *walker, field string, val []byte, err error), field string) int {
+	v := w.attr("number")
+	n, err := parseInt(v)
+	if err != nil {
+		fail(w, field+"@number", v, err)
+	}
+	return n
+}
+
+// isFreeField reports whether FreeFields/group/field is a free field
+// (FreeTexts/FreeText, FreeNumbers/FreeNumber, …).
+func isFreeField(group, field elem) bool {
+	return group == eFreeTexts && field == eFreeText || group == eFreeNumbers && field == eFreeNumber ||
+		group == eFreeYesNos && field == eFreeYesNo || group == eFreeDates && field == eFreeDate ||
+		group == eFreeOptions && field == eFreeOption
+}
+
 // attr returns the trimmed value of an attribute of the current start tag.
 func (w *walker) attr(name string) []byte {
 	v, _ := w.s.attr(name)
