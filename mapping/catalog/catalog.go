@@ -131,6 +131,41 @@ type Options struct {
 	// Currency fills currency when the item's sales price carries none;
 	// empty means DefaultCurrency (EUR).
 	Currency string
+
+	// rules are Attributes ready to match (see Validate), prepared from
+	// the slice rulesOf.
+	rules   []attrRule
+	rulesOf []AttributeRule
+}
+
+// attrRule is an AttributeRule ready to match: its kind canonical, its
+// label trimmed.
+type attrRule struct {
+	kind   string
+	number int
+	label  string // trimmed
+	name   string
+}
+
+func prepareRules(rules []AttributeRule) []attrRule {
+	out := make([]attrRule, 0, len(rules))
+	for _, r := range rules {
+		k := kindOf(r.Kind)
+		if k == "" || (r.Number == 0 && r.Label == "") {
+			continue // refused by Validate
+		}
+		out = append(out, attrRule{kind: k, number: r.Number, label: strings.TrimSpace(r.Label), name: r.Name})
+	}
+	return out
+}
+
+// attrRules returns the prepared Attributes: those Validate prepared when
+// Attributes is still the slice it saw, else prepared now.
+func (o *Options) attrRules() []attrRule {
+	if o.rules != nil && len(o.rulesOf) == len(o.Attributes) && (len(o.Attributes) == 0 || &o.rulesOf[0] == &o.Attributes[0]) {
+		return o.rules
+	}
+	return prepareRules(o.Attributes)
 }
 
 // Attribute sources (AttributeRule.Kind).
@@ -203,7 +238,8 @@ func Filter(statuses []string) ([]string, error) {
 
 // Validate checks the configured values: status names (see Filter),
 // condition mappings, item types, language codes, attribute rules and the
-// currency. The error names the option and the value.
+// currency. The error names the option and the value. It also readies the
+// attribute rules for Map: change Attributes before Validate, not after.
 func (o *Options) Validate() error {
 	if o == nil {
 		return nil
@@ -250,6 +286,8 @@ func (o *Options) Validate() error {
 			return fmt.Errorf("attributes[%d]: an item class is chosen by its number (1..10), it has no label", i)
 		}
 	}
+	// once here, not per item
+	o.rules, o.rulesOf = prepareRules(o.Attributes), o.Attributes
 	return nil
 }
 
@@ -330,7 +368,7 @@ func Map(it *globe.Item, opt *Options) (rec *feed.Catalogue, keep bool, reason s
 			rec.Description = d
 		}
 	}
-	rec.Attributes = attributes(it, opt.Attributes)
+	rec.Attributes = attributes(it, opt.attrRules())
 	switch {
 	case !it.Modified.IsZero():
 		rec.UpdatedAt = it.Modified.UTC().Format(time.RFC3339)
@@ -391,7 +429,7 @@ func descriptions(it *globe.Item, opt *Options) map[string]string {
 
 // attributes applies the rules in order; the first rule that yields a
 // value for a name wins. nil when there are none.
-func attributes(it *globe.Item, rules []AttributeRule) map[string]string {
+func attributes(it *globe.Item, rules []attrRule) map[string]string {
 	var m map[string]string
 	set := func(name, val string) {
 		if val == "" || name == "" {
@@ -405,71 +443,81 @@ func attributes(it *globe.Item, rules []AttributeRule) map[string]string {
 		}
 	}
 	ff := &it.FreeFields
-	for _, r := range rules {
-		k := kindOf(r.Kind)
-		match := func(kind string, num int, label string) bool {
-			if k != "any" && k != kind {
-				return false
-			}
-			if r.Number != 0 && r.Number != num {
-				return false
-			}
-			if r.Label != "" && !strings.EqualFold(strings.TrimSpace(r.Label), strings.TrimSpace(label)) {
-				return false
-			}
-			return true
-		}
-		name := func(kind string, num int, label string) string {
-			switch {
-			case r.Name != "":
-				return r.Name
-			case strings.TrimSpace(label) != "":
-				return strings.TrimSpace(label)
-			case r.Label != "":
-				return r.Label
-			}
-			return kind + strconv.Itoa(num)
-		}
-		if k == "" || (r.Number == 0 && r.Label == "") {
-			continue // refused by Validate
-		}
-		for _, f := range ff.Texts {
-			if match(KindText, f.Number, f.Label) {
-				set(name(KindText, f.Number, f.Label), strings.TrimSpace(f.Value))
+	for i := range rules {
+		r := &rules[i]
+		if r.kind == KindText || r.kind == "any" {
+			for _, f := range ff.Texts {
+				if r.match(KindText, f.Number, f.Label) {
+					set(r.nameFor(KindText, f.Number, f.Label), strings.TrimSpace(f.Value))
+				}
 			}
 		}
-		for _, f := range ff.Numbers {
-			if match(KindNumber, f.Number, f.Label) && f.Valid {
-				set(name(KindNumber, f.Number, f.Label), f.Value.String())
+		if r.kind == KindNumber || r.kind == "any" {
+			for _, f := range ff.Numbers {
+				if r.match(KindNumber, f.Number, f.Label) && f.Valid {
+					set(r.nameFor(KindNumber, f.Number, f.Label), f.Value.String())
+				}
 			}
 		}
-		for _, f := range ff.YesNos {
-			if match(KindYesNo, f.Number, f.Label) {
-				set(name(KindYesNo, f.Number, f.Label), f.Value.String())
+		if r.kind == KindYesNo || r.kind == "any" {
+			for _, f := range ff.YesNos {
+				if r.match(KindYesNo, f.Number, f.Label) {
+					set(r.nameFor(KindYesNo, f.Number, f.Label), f.Value.String())
+				}
 			}
 		}
-		for _, f := range ff.Options {
-			if match(KindOption, f.Number, f.Label) {
-				set(name(KindOption, f.Number, f.Label), f.Value.String())
+		if r.kind == KindOption || r.kind == "any" {
+			for _, f := range ff.Options {
+				if r.match(KindOption, f.Number, f.Label) {
+					set(r.nameFor(KindOption, f.Number, f.Label), f.Value.String())
+				}
 			}
 		}
-		for _, f := range ff.Dates {
-			if match(KindDate, f.Number, f.Label) && !f.Value.IsZero() {
-				set(name(KindDate, f.Number, f.Label), f.Value.UTC().Format(time.DateOnly))
+		if r.kind == KindDate || r.kind == "any" {
+			for _, f := range ff.Dates {
+				if r.match(KindDate, f.Number, f.Label) && !f.Value.IsZero() {
+					set(r.nameFor(KindDate, f.Number, f.Label), f.Value.UTC().Format(time.DateOnly))
+				}
 			}
 		}
-		if k == KindClass && r.Number > 0 {
+		if r.kind == KindClass && r.number > 0 {
 			for _, c := range it.Categories {
-				if c.Number != r.Number {
+				if c.Number != r.number {
 					continue
 				}
 				v := strings.TrimSpace(c.Description)
 				if v == "" {
 					v = strings.TrimSpace(c.Code)
 				}
-				set(name(KindClass, c.Number, ""), v)
+				set(r.nameFor(KindClass, c.Number, ""), v)
 			}
 		}
 	}
 	return m
+}
+
+// match reports whether the free field (kind, number, label) is the
+// rule's.
+func (r *attrRule) match(kind string, num int, label string) bool {
+	if r.kind != "any" && r.kind != kind {
+		return false
+	}
+	if r.number != 0 && r.number != num {
+		return false
+	}
+	return r.label == "" || strings.EqualFold(r.label, strings.TrimSpace(label))
+}
+
+// nameFor is the attribute name of a matched field: the rule's name, else
+// the export's label, else the rule's label, else kind and number.
+func (r *attrRule) nameFor(kind string, num int, label string) string {
+	switch {
+	case r.name != "":
+		return r.name
+	case strings.TrimSpace(label) != "":
+		return strings.TrimSpace(label)
+	case r.label != "":
+		return r.label
+	}
+	return kind + strconv.Itoa(num)
 }

@@ -115,9 +115,23 @@ func TestFullRecord(t *testing.T) {
 			{Kind: "text", Number: 9, Name: "absent"},      // no such field
 		},
 	}
+	// the same record with the rules as given, prepared by Validate, and
+	// replaced after Validate (then they are prepared anew)
+	plain, _, _ := Map(it, opt)
+	if err := opt.Validate(); err != nil {
+		t.Fatal(err)
+	}
 	rec, keep, reason := Map(it, opt)
 	if !keep {
 		t.Fatalf("left out: %s", reason)
+	}
+	if !reflect.DeepEqual(plain, rec) {
+		t.Errorf("validated options map otherwise:\n%s\n%s", plain.AppendJSON(nil), rec.AppendJSON(nil))
+	}
+	later := *opt
+	later.Attributes = []AttributeRule{{Kind: "text", Number: 2, Name: "Only"}}
+	if r, _, _ := Map(it, &later); len(r.Attributes) != 1 || r.Attributes["Only"] != "DIN 933" {
+		t.Errorf("rules changed after Validate: %v", r.Attributes)
 	}
 	price := mustDec(t, "12.50")
 	want := &feed.Catalogue{
