@@ -3,6 +3,7 @@ package stock
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"flag"
 	"io"
@@ -460,8 +461,12 @@ func TestDeltaResent(t *testing.T) {
 		}
 	}
 	next := snap([]byte(strings.Join(kept, "\r\n")))
+	// the delta as a feed run makes it: from the two snapshots' indexes
+	dir := t.TempDir()
+	prevIdx, _, _ := indexSnapshot(t, dir, "prev", prev)
+	nextIdx, nextSnap, n := indexSnapshot(t, dir, "next", next)
 	var out bytes.Buffer
-	st, err := feed.Diff(feed.KindStock, bytes.NewReader(prev), bytes.NewReader(next), &out)
+	st, err := feed.DeltaFromIndexes(feed.KindStock, prevIdx, nextIdx, nextSnap, n, &out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -477,6 +482,30 @@ func TestDeltaResent(t *testing.T) {
 	if want := `{"op":"delete","key":{"administration":"500","item_code":"` + dropItem + `"}}`; ls[2] != want {
 		t.Errorf("delete: %s, want %s", ls[2], want)
 	}
+}
+
+// indexSnapshot writes a JSONL stock snapshot and its index to dir.
+func indexSnapshot(t *testing.T, dir, name string, jsonl []byte) (idx, snap string, count uint64) {
+	t.Helper()
+	snap = filepath.Join(dir, name+".jsonl")
+	if err := os.WriteFile(snap, jsonl, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := feed.NewIndexBuilder(dir)
+	for _, line := range bytes.Split(bytes.TrimSpace(jsonl), []byte("\n")) {
+		var rec feed.Stock
+		if err := json.Unmarshal(line, &rec); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Add(&rec, line); err != nil {
+			t.Fatal(err)
+		}
+	}
+	idx = filepath.Join(dir, name+".idx")
+	if err := b.Finish(feed.KindStock, idx); err != nil {
+		t.Fatal(err)
+	}
+	return idx, snap, b.Count()
 }
 
 // FuzzSplitter checks the RFC 4180 splitter against encoding/csv.
