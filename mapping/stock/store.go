@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"sync"
 )
 
@@ -56,9 +55,19 @@ func (s *partStore) add(p int, b []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if m := s.mem[p]; cap(m)-len(m) < len(b) {
-		// Grow in big steps: every partition fills up to its share of
-		// the budget before a spill.
-		s.mem[p] = slices.Grow(m, max(len(b), cap(m), min(s.budget/nParts, 32<<10)))
+		// Double up to the partition's share of the budget, and no
+		// further unless its rows need it: a buffer of the share is kept
+		// across spills, so a large file copies each buffer a few times
+		// in all, not after every spill.
+		// (make gives the capacity asked for; append would round it up.)
+		share := max(s.budget/nParts, 1)
+		c := max(2*cap(m), 4<<10)
+		if cap(m) < share {
+			c = min(c, share)
+		}
+		nb := make([]byte, len(m), max(c, len(m)+len(b)))
+		copy(nb, m)
+		s.mem[p] = nb
 	}
 	s.mem[p] = append(s.mem[p], b...)
 	s.memBytes += len(b)
