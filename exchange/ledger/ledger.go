@@ -412,6 +412,28 @@ func (t *Tx) PutState(exchange, name string, value []byte) error {
 	return t.tx.Bucket(bucketState).Put(key(exchange, name), value)
 }
 
+// DeleteState removes a named value stored with PutState (nothing if there
+// is none).
+func (t *Tx) DeleteState(exchange, name string) error {
+	return t.tx.Bucket(bucketState).Delete(key(exchange, name))
+}
+
+// States calls fn for every named value of exchange whose name starts with
+// prefix, in name order, with the whole name. value is valid only during
+// the call. fn must not change states: collect the names, then put or
+// delete them once States has returned.
+func (t *Tx) States(exchange, prefix string, fn func(name string, value []byte) error) error {
+	pre := key(exchange, prefix)
+	skip := len(exchange) + 1
+	c := t.tx.Bucket(bucketState).Cursor()
+	for k, v := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, v = c.Next() {
+		if err := fn(string(k[skip:]), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // PutInput stores one input record durably.
 func (l *Ledger) PutInput(in *Input) error {
 	return l.Update(func(t *Tx) error { return t.PutInput(in) })

@@ -122,6 +122,7 @@ type Client struct {
 	nextDial time.Time
 	lastErr  error
 	stale    map[string]bool // temp files to remove once connected again
+	seq      atomic.Uint64   // numbers the connections dialled
 }
 
 // conn is one SSH connection with its pool of SFTP sessions.
@@ -131,6 +132,8 @@ type conn struct {
 	posix    bool
 	hostKey  HostKey
 	hkAlgo   string
+	seq      uint64       // this connection's number (Client.seq)
+	reply    atomic.Int64 // UnixNano of the server's last answer to a call
 	done     chan struct{}
 	once     sync.Once
 	mu       sync.Mutex
@@ -196,6 +199,14 @@ type ConnInfo struct {
 	HostKey          HostKey // the verified server key
 	HostKeyAlgorithm string  // negotiated, e.g. "ssh-ed25519", "rsa-sha2-512"
 	PosixRename      bool    // server offers posix-rename@openssh.com
+	// Seq numbers the connections of this Client, from 1: it changes
+	// after every reconnect, so a caller can tell that something it
+	// learned about the server (a folder exists) may need checking again.
+	Seq uint64
+	// LastReply is when the server last answered a call on this
+	// connection (a success or a refusal such as "no such file"): the
+	// connection was alive then.
+	LastReply time.Time
 }
 
 // Info returns details of the open connection; ok is false when none is open.
@@ -206,7 +217,8 @@ func (c *Client) Info() (info ConnInfo, ok bool) {
 	if k == nil || k.isClosed() {
 		return ConnInfo{}, false
 	}
-	return ConnInfo{HostKey: k.hostKey, HostKeyAlgorithm: k.hkAlgo, PosixRename: k.posix}, true
+	return ConnInfo{HostKey: k.hostKey, HostKeyAlgorithm: k.hkAlgo, PosixRename: k.posix,
+		Seq: k.seq, LastReply: time.Unix(0, k.reply.Load())}, true
 }
 
 // Close closes the connection. Calls in progress fail.
@@ -301,6 +313,7 @@ func (c *Client) attempt(ctx context.Context, start time.Time, fn func(s *sftp.C
 		c.drop(k, err)
 		return err
 	}
+	k.reply.Store(time.Now().UnixNano())
 	select {
 	case k.idle <- s:
 	default:
@@ -509,7 +522,9 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 		idle:    make(chan *sftp.Client, cfg.MaxSessions),
 		done:    make(chan struct{}),
 		hostKey: seen,
+		seq:     c.seq.Add(1),
 	}
+	k.reply.Store(time.Now().UnixNano()) // the handshake was an answer
 	if am, ok := sc.(ssh.AlgorithmsConnMetadata); ok {
 		k.hkAlgo = am.Algorithms().HostKey
 	}

@@ -86,7 +86,8 @@ func entryOf(name string, fi os.FileInfo) Entry {
 }
 
 // Ping checks that the connection works and Config.Dir exists, with one
-// cheap SFTP request (connecting first if needed). Call it before a poll.
+// cheap SFTP request (connecting first if needed). Call it before a poll
+// when the connection has been idle (see ConnInfo.LastReply).
 func (c *Client) Ping(ctx context.Context) error {
 	p, _ := c.remote("", true)
 	return c.do(ctx, "ping", p, always, func(s *sftp.Client, _ *conn, _ func()) error {
@@ -192,13 +193,32 @@ func (c *Client) Download(ctx context.Context, name string, w io.Writer) (int64,
 // On failure the temporary file is removed (or, if the connection is lost,
 // on the next successful call) and name is left as it was.
 func (c *Client) Upload(ctx context.Context, name string, r io.Reader, size int64) error {
+	return c.upload(ctx, name, r, size, false)
+}
+
+// UploadTemp writes r straight to name, with no temporary file and no
+// rename, for a name that is itself temporary (one that consumers ignore,
+// renamed later by the caller): an existing file of that name is
+// truncated. The size is checked as by Upload; on failure name is removed
+// (or, if the connection is lost, on the next successful call).
+func (c *Client) UploadTemp(ctx context.Context, name string, r io.Reader, size int64) error {
+	return c.upload(ctx, name, r, size, true)
+}
+
+func (c *Client) upload(ctx context.Context, name string, r io.Reader, size int64, asTemp bool) error {
 	p, err := c.remote(name, false)
 	if err != nil {
 		return c.errorf("upload", name, err)
 	}
 	tmp := TempName(p)
+	if asTemp {
+		tmp = p
+	}
 	return c.do(ctx, "upload", p, nil, func(s *sftp.Client, k *conn, touch func()) (err error) {
 		strategy := c.cfg.RenameStrategy
+		if asTemp {
+			strategy = StrategyDirect
+		}
 		if strategy == StrategyAuto {
 			strategy = StrategyRename
 			if k.posix {

@@ -72,15 +72,9 @@ func (a *App) build(ex *config.Exchange, arch *exchange.Archive, watch bool) (*e
 			return nil, err
 		}
 		a.closers = append(a.closers, c.Close)
-		exName := ex.Name
 		src := &exchange.SFTPSource{Client: c, Filter: filter, Instance: a.Ledger.Instance(), Exchange: ex.Name,
 			Spool: filepath.Join(a.Cfg.StateDir, "spool", ex.Name), After: ex.Source.After, MoveTo: ex.Source.MoveTo, Log: log,
-			Seen: &exchange.SeenStore{
-				Get: func(k string) bool { v, _ := a.Ledger.State(exName, "seen:"+k); return v != nil },
-				Put: func(k string) error {
-					return a.Ledger.Update(func(t *ledger.Tx) error { return t.PutState(exName, "seen:"+k, []byte{1}) })
-				},
-			}}
+			Seen: exchange.LedgerSeen(a.Ledger, ex.Name)}
 		r.Source = src
 		r.ScanInterval = ex.Source.PollInterval
 		if ex.Source.DoneSuffix != "" {
