@@ -38,6 +38,7 @@ type LocalSource struct {
 	done    chan struct{}
 	lost    atomic.Bool
 	warned  map[string]bool
+	markers map[string]bool // done-markers of the last Scan
 }
 
 // HintsLost reports whether events were dropped since the last call.
@@ -139,7 +140,13 @@ func (s *LocalSource) Scan(ctx context.Context) ([]Entry, error) {
 		return nil, fmt.Errorf("cannot list the source folder %s: %w", s.Dir, err)
 	}
 	out := make([]Entry, 0, len(ents))
+	if s.Filter.DoneSuffix != "" {
+		s.markers = map[string]bool{}
+	}
 	for _, d := range ents {
+		if s.Filter.DoneSuffix != "" && strings.HasSuffix(d.Name(), s.Filter.DoneSuffix) {
+			s.markers[d.Name()] = true
+		}
 		if !d.Type().IsRegular() || !s.Filter.Match(d.Name()) {
 			continue
 		}
@@ -162,23 +169,9 @@ func (s *LocalSource) Scan(ctx context.Context) ([]Entry, error) {
 	return out, nil
 }
 
-// Markers lists the done-markers present (empty without a done suffix).
-func (s *LocalSource) Markers() map[string]bool {
-	if s.Filter.DoneSuffix == "" {
-		return nil
-	}
-	ents, err := os.ReadDir(s.Dir)
-	if err != nil {
-		return nil
-	}
-	m := map[string]bool{}
-	for _, d := range ents {
-		if strings.HasSuffix(d.Name(), s.Filter.DoneSuffix) {
-			m[d.Name()] = true
-		}
-	}
-	return m
-}
+// Markers lists the done-markers of the last Scan's listing (nil without a
+// done suffix): the folder is read once per scan.
+func (s *LocalSource) Markers() map[string]bool { return s.markers }
 
 func (s *LocalSource) claimDir() string {
 	return filepath.Join(s.Dir, ClaimDir, s.Instance, s.Exchange)
