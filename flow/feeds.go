@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -237,6 +238,7 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 	snapIdx := partIdx
 	job.Log.Debug().Int("records", count).Str("summary", summary).Msg("export read and written")
 
+	var ownCols feed.Columns // the columns of this administration's part
 	// Pass 2, with columns learned from the data (prices: quantity breaks,
 	// customers: addresses) or several administrations. With one
 	// administration the part is the snapshot, indexed as it was written:
@@ -271,13 +273,9 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 				partFiles = append(partFiles, p)
 			}
 		}
+		ownCols = cloneColumns(cols)
 		for _, p := range partFiles[1:] {
-			f, err := os.Open(p)
-			if err != nil {
-				return exchange.Outcome{}, &exchange.Transient{Err: err}
-			}
-			c, err := feed.ScanColumns(h.Kind, f)
-			f.Close()
+			c, err := h.keptColumns(p)
 			if err != nil {
 				return exchange.Outcome{}, &exchange.Transient{Err: fmt.Errorf("reading the kept part %s: %w", p, err)}
 			}
@@ -351,7 +349,7 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 	// Keep what was published: the snapshot (base of the next delta) and,
 	// with several administrations, this administration's part.
 	if multi {
-		if err := os.Rename(part, filepath.Join(partsDir, fsx.SafeName(admin, 60)+".jsonl")); err != nil {
+		if err := h.keepPart(part, filepath.Join(partsDir, fsx.SafeName(admin, 60)+".jsonl"), ownCols, job); err != nil {
 			return exchange.Outcome{}, &exchange.Transient{Err: err}
 		}
 	}
@@ -472,6 +470,62 @@ func (h *Feed) convertParts(parts []string, fan fanout) error {
 		return &exchange.Transient{Err: err}
 	}
 	return nil
+}
+
+// A kept part (several administrations in one feed) has its columns beside
+// it, so that the next run of another administration need not read the
+// part twice (once for its columns, once for its records). The file names
+// the part's size: a part replaced without it (a crash in between, an
+// older globex) is read for its columns instead.
+type partColumns struct {
+	Size    int64        `json:"size"`
+	Columns feed.Columns `json:"columns"`
+}
+
+func columnsPath(part string) string { return strings.TrimSuffix(part, ".jsonl") + ".columns.json" }
+
+// keepPart moves this run's part to keep, with its columns beside it.
+func (h *Feed) keepPart(part, keep string, cols feed.Columns, job *exchange.Job) error {
+	cp := columnsPath(keep)
+	if err := os.Remove(cp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err := os.Rename(part, keep); err != nil {
+		return err
+	}
+	fi, err := os.Stat(keep)
+	if err == nil {
+		b, _ := json.Marshal(partColumns{Size: fi.Size(), Columns: cols})
+		err = fsx.WriteFile(cp, 0o644, true, func(w io.Writer) error { _, err := w.Write(b); return err })
+	}
+	if err != nil { // the next run reads the part for its columns
+		job.Log.Warn().Err(err).Str("file", cp).Msg("could not note the columns of the kept part")
+	}
+	return nil
+}
+
+// keptColumns returns the columns of a kept part: from the file beside it
+// when it matches the part, else read from the part.
+func (h *Feed) keptColumns(part string) (feed.Columns, error) {
+	if b, err := os.ReadFile(columnsPath(part)); err == nil {
+		var pc partColumns
+		if fi, err := os.Stat(part); err == nil && json.Unmarshal(b, &pc) == nil && pc.Size == fi.Size() {
+			return pc.Columns, nil
+		}
+	}
+	f, err := os.Open(part)
+	if err != nil {
+		return feed.Columns{}, err
+	}
+	defer f.Close()
+	return feed.ScanColumns(h.Kind, f)
+}
+
+func cloneColumns(c feed.Columns) feed.Columns {
+	c.Languages = slices.Clone(c.Languages)
+	c.Attributes = slices.Clone(c.Attributes)
+	c.Warehouses = slices.Clone(c.Warehouses)
+	return c
 }
 
 func indexPath(stateDir string) string { return filepath.Join(stateDir, "published.idx") }

@@ -305,3 +305,61 @@ func TestLearnedColumnsFeedDelta(t *testing.T) {
 		t.Errorf("snapshot: %d records, then %d", len(first), len(second))
 	}
 }
+
+// Several administrations, each with its own warehouses: the CSV has the
+// columns of all of them. A kept part's columns come from the file beside
+// it, or from the part itself when that file does not match it.
+func TestSeveralAdministrationsKeepTheirColumns(t *testing.T) {
+	w := newWorkspace(t, "")
+	os.MkdirAll(filepath.Join(w.dir, "in"), 0o755)
+	os.MkdirAll(filepath.Join(w.dir, "feed"), 0o755)
+	os.WriteFile(w.cfg, []byte(`exchanges:
+  - name: stock
+    kind: stock
+    source: {dir: in, stable_for: 50ms}
+    target: {dir: feed}
+    feed:
+      administrations: {"voorraad-500*": "500", "voorraad-600*": "600"}
+`), 0o644)
+	put := func(name, wh, item string) {
+		csv := "Magazijn;Artikelcode;Voorraad;Peildatum\n" + wh + ";" + item + ";1,5;27-11-2026 06:00\n"
+		os.WriteFile(filepath.Join(w.dir, "in", name), []byte(csv), 0o644)
+		if code := w.once(); code != ExitOK {
+			var why string
+			for _, f := range w.files("archive/stock/failed") {
+				if strings.HasSuffix(f, ".error.txt") {
+					b, _ := os.ReadFile(filepath.Join(w.dir, f))
+					why += string(b)
+				}
+			}
+			t.Fatalf("once %s = %d: %s", name, code, why)
+		}
+	}
+	header := func() string {
+		b, err := os.ReadFile(filepath.Join(w.dir, "feed", "stock.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, _, _ := strings.Cut(string(b), "\n")
+		return h
+	}
+	put("voorraad-600.csv", "W6", "A")
+	put("voorraad-500.csv", "W5", "B")
+	if h := header(); !strings.Contains(h, "warehouses.W5.") || !strings.Contains(h, "warehouses.W6.") {
+		t.Fatalf("header %q lacks a warehouse", h)
+	}
+	side, _ := filepath.Glob(filepath.Join(w.dir, "state", "feeds", "stock", "parts", "*.columns.json"))
+	if len(side) != 2 {
+		t.Fatalf("columns files: %v", side)
+	}
+	// 600's columns file no longer matches its part: the part is read
+	for _, f := range side {
+		if strings.Contains(f, "600") {
+			os.WriteFile(f, []byte(`{"size":1,"columns":{}}`), 0o644)
+		}
+	}
+	put("voorraad-500-b.csv", "W5", "C")
+	if h := header(); !strings.Contains(h, "warehouses.W6.") {
+		t.Fatalf("header %q lost 600's warehouse", h)
+	}
+}
