@@ -153,7 +153,9 @@ func TestTruncatedExportLeavesFeedUnchanged(t *testing.T) {
 	}
 }
 
-func TestSeveralAdministrationsInOneFeed(t *testing.T) {
+// twoAdministrations is a workspace with one stock feed for administrations
+// 500 and 600, told apart by file name.
+func twoAdministrations(t *testing.T) *workspace {
 	w := newWorkspace(t, "")
 	os.MkdirAll(filepath.Join(w.dir, "in"), 0o755)
 	os.MkdirAll(filepath.Join(w.dir, "feed"), 0o755)
@@ -165,6 +167,11 @@ func TestSeveralAdministrationsInOneFeed(t *testing.T) {
     feed:
       administrations: {"voorraad-500*": "500", "voorraad-600*": "600"}
 `), 0o644)
+	return w
+}
+
+func TestSeveralAdministrationsInOneFeed(t *testing.T) {
+	w := twoAdministrations(t)
 	put := func(name string, rows map[string]string) {
 		os.WriteFile(filepath.Join(w.dir, "in", name), []byte(stockCSV(rows, "27-11-2026 06:00")), 0o644)
 	}
@@ -310,17 +317,7 @@ func TestLearnedColumnsFeedDelta(t *testing.T) {
 // columns of all of them. A kept part's columns come from the file beside
 // it, or from the part itself when that file does not match it.
 func TestSeveralAdministrationsKeepTheirColumns(t *testing.T) {
-	w := newWorkspace(t, "")
-	os.MkdirAll(filepath.Join(w.dir, "in"), 0o755)
-	os.MkdirAll(filepath.Join(w.dir, "feed"), 0o755)
-	os.WriteFile(w.cfg, []byte(`exchanges:
-  - name: stock
-    kind: stock
-    source: {dir: in, stable_for: 50ms}
-    target: {dir: feed}
-    feed:
-      administrations: {"voorraad-500*": "500", "voorraad-600*": "600"}
-`), 0o644)
+	w := twoAdministrations(t)
 	put := func(name, wh, item string) {
 		csv := "Magazijn;Artikelcode;Voorraad;Peildatum\n" + wh + ";" + item + ";1,5;27-11-2026 06:00\n"
 		os.WriteFile(filepath.Join(w.dir, "in", name), []byte(csv), 0o644)
