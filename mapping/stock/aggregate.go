@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"hash/maphash"
 	"math"
 	"runtime"
 	"slices"
@@ -92,7 +91,6 @@ type reader struct {
 	sep      sepTracker // the file's separator decisions, in file order
 	defMeas  int64
 	hasDef   bool
-	seed     maphash.Seed
 	internMu sync.Mutex
 	rowStore *partStore
 	seq      *parser // the parser of rows taken in file order
@@ -100,7 +98,7 @@ type reader struct {
 }
 
 func newReader(o *Options) *reader {
-	rd := &reader{opts: o, unit: "line", sep: sepTracker{fixed: o.Decimal}, seed: maphash.MakeSeed(),
+	rd := &reader{opts: o, unit: "line", sep: sepTracker{fixed: o.Decimal},
 		res: &Result{adminIdx: map[string]uint16{}, whIdx: map[string]uint16{}}}
 	if !o.MeasuredAt.IsZero() {
 		rd.defMeas, rd.hasDef = o.MeasuredAt.Unix(), true
@@ -243,24 +241,42 @@ func intern(b []byte, idx map[string]uint16, list *[]string) (uint16, bool) {
 	return i, true
 }
 
-// internCache remembers the last value a parser interned into one table:
-// exports repeat the administration and the warehouse row after row, so
-// most rows need neither the lock nor a map lookup.
+// internCache remembers the last few values a parser interned into one
+// table: exports repeat the administration and the warehouses row after
+// row (one warehouse, or a few in turn), so most rows need neither the
+// lock nor a map lookup.
 type internCache struct {
-	last  []byte
-	idx   uint16
-	valid bool
+	last [internCached][]byte // the most recent first
+	idx  [internCached]uint16
+	n    int // entries in use
 }
 
+const internCached = 4
+
+// intern returns b's index in the table idx/list, from c when c has it
+// (store tests the most recent value itself).
 func (p *parser) intern(c *internCache, b []byte, idx map[string]uint16, list *[]string) (uint16, bool) {
-	if c.valid && string(b) == string(c.last) {
-		return c.idx, true
+	k := 0
+	for k < c.n && !sameBytes(b, c.last[k]) {
+		k++
+	}
+	if k < c.n {
+		// To the front (a no-op for k 0).
+		c.last[0], c.last[k] = c.last[k], c.last[0]
+		c.idx[0], c.idx[k] = c.idx[k], c.idx[0]
+		return c.idx[0], true
 	}
 	p.rd.internMu.Lock()
 	i, ok := intern(b, idx, list)
 	p.rd.internMu.Unlock()
 	if ok {
-		c.last, c.idx, c.valid = append(c.last[:0], b...), i, true
+		// In front; the least recent entry (or a free one) makes room.
+		k = min(c.n, internCached-1)
+		buf := c.last[k]
+		copy(c.last[1:k+1], c.last[:k])
+		copy(c.idx[1:k+1], c.idx[:k])
+		c.last[0], c.idx[0] = append(buf[:0], b...), i
+		c.n = min(c.n+1, internCached)
 	}
 	return i, ok
 }
@@ -274,6 +290,7 @@ type parser struct {
 	measUnix            int64
 	adminBytes          []byte
 	adminCache, whCache internCache
+	fast                fastState // see fastRow
 }
 
 // newParser returns a parser checking decimal separators with sep: the
@@ -318,7 +335,8 @@ func (p *parser) num(line int, fields [][]byte, f field) (decimal.Dec, bool) {
 	return d, true
 }
 
-// row parses one data row into a row record.
+// row parses one data row into a row record. fastRow is row for ordinary
+// lines of a CSV block: a change here is a change there.
 func (p *parser) row(line int, fields [][]byte) {
 	rd := p.rd
 	p.out.rows++
@@ -424,7 +442,6 @@ func (p *parser) row(line int, fields [][]byte) {
 		}
 		r.expected = uint32(t.Year()*10000 + int(t.Month())*100 + t.Day())
 	}
-	res := rd.res
 	if len(item) > math.MaxUint16 {
 		p.bad(line, p.colName(fItem), "", fmt.Sprintf("the item code is longer than %d bytes", math.MaxUint16))
 		return
@@ -442,19 +459,33 @@ func (p *parser) row(line int, fields [][]byte) {
 		p.bad(line, p.colName(fWarehouse), string(wh), fmt.Sprintf("is longer than %d bytes: not a warehouse code", maxCodeBytes))
 		return
 	}
+	p.store(&r, line, item, admin, wh)
+}
+
+// store interns a good row's administration and warehouse codes and
+// appends the row record to its partition; running out of codes ends the
+// file (p.out.fatal).
+func (p *parser) store(r *rowRec, line int, item, admin, wh []byte) {
+	res := p.rd.res
+	var ok bool
 	// Running out of codes refuses the file whole, whichever row meets the
 	// limit first (rows are parsed out of order).
-	if r.admin, ok = p.intern(&p.adminCache, admin, res.adminIdx, &res.admins); !ok {
+	// (intern's first test, inlined by hand: this runs for every row.)
+	if c := &p.adminCache; c.n > 0 && sameBytes(admin, c.last[0]) {
+		r.admin = c.idx[0]
+	} else if r.admin, ok = p.intern(c, admin, res.adminIdx, &res.admins); !ok {
 		p.out.fatal = fmt.Errorf("stock: more than %d distinct administrations: this does not look like a stock export (check the delimiter and the columns)", math.MaxUint16)
 		return
 	}
-	if r.wh, ok = p.intern(&p.whCache, wh, res.whIdx, &res.whs); !ok {
+	if c := &p.whCache; c.n > 0 && sameBytes(wh, c.last[0]) {
+		r.wh = c.idx[0]
+	} else if r.wh, ok = p.intern(c, wh, res.whIdx, &res.whs); !ok {
 		p.out.fatal = fmt.Errorf("stock: more than %d distinct warehouses: this does not look like a stock export (check the delimiter and the columns)", math.MaxUint16)
 		return
 	}
 	r.line = uint64(line)
 	r.item = item
-	r.hash = rowHash(rd.seed, item, r.admin)
+	r.hash = rowHash(item, r.admin)
 	pp := partOf(r.hash)
 	b := p.out.parts[pp]
 	n := len(b)
@@ -538,29 +569,65 @@ func readDecs(b []byte, i int, sm bool) (x, y, z decimal.Dec, next int) {
 }
 
 // rowHash is the hash of a row's item: it picks the partition and finds
-// the item in the partition's table.
-func rowHash(seed maphash.Seed, item []byte, admin uint16) uint64 {
-	return maphash.Bytes(seed, item) ^ uint64(admin)*0x9e3779b97f4a7c15
+// the item in the partition's table. It is itemHash, keyed per process,
+// which costs less than maphash for short codes.
+func rowHash(item []byte, admin uint16) uint64 {
+	return itemHash(item) ^ uint64(admin)*0x9e3779b97f4a7c15
 }
 
 func (r *rowRec) append(b []byte) []byte {
 	flags := r.flags
-	sm := small(r.onHand, r.reserved, r.incoming)
+	sm := fits32(r.onHand) && fits32(r.reserved) && fits32(r.incoming) // small, without a slice
+	size := 15 + 3*9 + len(r.item)
 	if sm {
 		flags |= rowSmall
+		size -= 3 * 4
 	}
-	b = le.AppendUint32(b, uint32(r.line))
-	b = append(b, byte(r.admin), byte(r.admin>>8), byte(r.wh), byte(r.wh>>8), flags)
-	b = le.AppendUint32(b, r.expected)
-	b = le.AppendUint16(b, uint16(len(r.item)))
-	b = appendDecs(b, sm, r.onHand, r.reserved, r.incoming)
 	if r.flags&rowSafety != 0 {
-		b = appendDec(b, r.safety)
+		size += 9
 	}
 	if r.flags&rowMeasured != 0 {
-		b = le.AppendUint64(b, uint64(r.measured))
+		size += 8
 	}
-	return append(b, r.item...)
+	// One growth, then stores: this runs for every row.
+	n := len(b)
+	b = slices.Grow(b, size)[:n+size]
+	o := b[n:]
+	le.PutUint32(o, uint32(r.line))
+	o[4], o[5], o[6], o[7], o[8] = byte(r.admin), byte(r.admin>>8), byte(r.wh), byte(r.wh>>8), flags
+	le.PutUint32(o[9:], r.expected)
+	le.PutUint16(o[13:], uint16(len(r.item)))
+	i := 15
+	if sm {
+		le.PutUint32(o[i:], uint32(int32(r.onHand.Coef())))
+		o[i+4] = byte(r.onHand.Scale())
+		le.PutUint32(o[i+5:], uint32(int32(r.reserved.Coef())))
+		o[i+9] = byte(r.reserved.Scale())
+		le.PutUint32(o[i+10:], uint32(int32(r.incoming.Coef())))
+		o[i+14] = byte(r.incoming.Scale())
+		i += 15
+	} else {
+		i = putDec(o, i, r.onHand)
+		i = putDec(o, i, r.reserved)
+		i = putDec(o, i, r.incoming)
+	}
+	if r.flags&rowSafety != 0 {
+		i = putDec(o, i, r.safety)
+	}
+	if r.flags&rowMeasured != 0 {
+		le.PutUint64(o[i:], uint64(r.measured))
+		i += 8
+	}
+	copy(o[i:], r.item)
+	return b
+}
+
+// putDec writes d at o[i:] as appendDec does and returns the position
+// after it.
+func putDec(o []byte, i int, d decimal.Dec) int {
+	le.PutUint64(o[i:], uint64(d.Coef()))
+	o[i+8] = byte(d.Scale())
+	return i + 9
 }
 
 // decode reads the row record at b[i:] (its item aliases b) and returns
@@ -716,7 +783,7 @@ func (rd *reader) aggregatePart(a *partAgg, p int) (int, error) {
 	var r rowRec
 	for rec := c.next(); rec != nil; rec = c.next() {
 		r.decode(rec, 0)
-		r.hash = rowHash(rd.seed, r.item, r.admin)
+		r.hash = rowHash(r.item, r.admin)
 		a.add(&r)
 	}
 	if c.err != nil {

@@ -127,7 +127,16 @@ type block struct {
 // file (a line too long).
 func (p *parser) parseBlock(data []byte, line int) error {
 	sp := newBlockSplitter(data, p.rd.delim, p.rd.opts.MaxLineBytes, line)
+	if !p.fast.init {
+		p.fast.setup(p.rd)
+	}
 	for {
+		if p.fast.on {
+			// Ordinary lines; the splitter takes the first other record.
+			if p.fastLines(sp); p.out.fatal != nil {
+				return p.out.fatal
+			}
+		}
 		fields, err := sp.next()
 		if err == nil {
 			if p.row(sp.start, fields); p.out.fatal != nil {
