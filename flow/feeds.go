@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
@@ -172,6 +173,7 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 	// The part's index finds duplicate keys without holding the keys in
 	// memory; with one administration the part is the snapshot.
 	partJ := newIndexedJSONL(partW, feed.NewIndexBuilder(work))
+	partJ.sum = multi // a kept part's columns file names its checksum
 	writers := []feed.Writer{partJ}
 	var cols feed.Columns
 	learn := true
@@ -339,6 +341,12 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 	}
 
 	job.Log.Debug().Msg("checksum ready")
+	// The outputs are complete and synced: closed now, since on Windows a
+	// file still open here could not be renamed (kept as the snapshot or
+	// part), nor could a link to it in the target.
+	if err := outs.close(); err != nil {
+		return exchange.Outcome{}, &exchange.Transient{Err: err}
+	}
 	// Publish: snapshots replace the old ones; the delta is new.
 	now := time.Now()
 	published, err := h.publish(ctx, job, outs, now)
@@ -349,7 +357,7 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 	// Keep what was published: the snapshot (base of the next delta) and,
 	// with several administrations, this administration's part.
 	if multi {
-		if err := h.keepPart(part, filepath.Join(partsDir, fsx.SafeName(admin, 60)+".jsonl"), ownCols, job); err != nil {
+		if err := h.keepPart(part, filepath.Join(partsDir, fsx.SafeName(admin, 60)+".jsonl"), ownCols, partJ.crc, job); err != nil {
 			return exchange.Outcome{}, &exchange.Transient{Err: err}
 		}
 	}
@@ -473,51 +481,74 @@ func (h *Feed) convertParts(parts []string, fan fanout) error {
 }
 
 // A kept part (several administrations in one feed) has its columns beside
-// it, so that the next run of another administration need not read the
+// it, so that the next run of another administration need not parse the
 // part twice (once for its columns, once for its records). The file names
-// the part's size: a part replaced without it (a crash in between, an
-// older globex) is read for its columns instead.
+// the part's size and checksum (CRC-32C, computed as the part was written,
+// checked by reading the part, which costs little beside parsing it): a
+// part replaced without it (a crash in between, an older globex, a part of
+// the same size with other warehouses) is read for its columns instead.
 type partColumns struct {
 	Size    int64        `json:"size"`
+	CRC32C  string       `json:"crc32c"`
 	Columns feed.Columns `json:"columns"`
 }
 
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+func crcString(sum uint32) string { return fmt.Sprintf("%08x", sum) }
+
 func columnsPath(part string) string { return strings.TrimSuffix(part, ".jsonl") + ".columns.json" }
 
-// keepPart moves this run's part to keep, with its columns beside it.
-func (h *Feed) keepPart(part, keep string, cols feed.Columns, job *exchange.Job) error {
+// keepPart moves this run's part to keep, with its columns beside it. The
+// old columns file goes first: a crash before the new one is written leaves
+// the part without one (read for its columns), never beside a stale one.
+func (h *Feed) keepPart(part, keep string, cols feed.Columns, sum uint32, job *exchange.Job) error {
 	cp := columnsPath(keep)
 	if err := os.Remove(cp); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
+	crashpoint.Hit("feed-part-columns-removed")
 	if err := os.Rename(part, keep); err != nil {
 		return err
 	}
+	crashpoint.Hit("feed-part-kept")
 	fi, err := os.Stat(keep)
 	if err == nil {
-		b, _ := json.Marshal(partColumns{Size: fi.Size(), Columns: cols})
+		b, _ := json.Marshal(partColumns{Size: fi.Size(), CRC32C: crcString(sum), Columns: cols})
 		err = fsx.WriteFile(cp, 0o644, true, func(w io.Writer) error { _, err := w.Write(b); return err })
 	}
 	if err != nil { // the next run reads the part for its columns
-		job.Log.Warn().Err(err).Str("file", cp).Msg("could not note the columns of the kept part")
+		job.Log.Warn().Err(err).Str("file", cp).Msg("could not note the columns of the kept part; the next run reads them from the part")
 	}
-	return nil
+	// the part's rename reaches the disk before the run is recorded: after
+	// a power cut the other administrations' runs must not find the part
+	// before it beside a snapshot that shows this one
+	return fsx.SyncDir(filepath.Dir(keep))
 }
 
 // keptColumns returns the columns of a kept part: from the file beside it
-// when it matches the part, else read from the part.
+// when it matches the part (size and checksum), else read from the part.
 func (h *Feed) keptColumns(part string) (feed.Columns, error) {
-	if b, err := os.ReadFile(columnsPath(part)); err == nil {
-		var pc partColumns
-		if fi, err := os.Stat(part); err == nil && json.Unmarshal(b, &pc) == nil && pc.Size == fi.Size() {
-			return pc.Columns, nil
-		}
-	}
 	f, err := os.Open(part)
 	if err != nil {
 		return feed.Columns{}, err
 	}
 	defer f.Close()
+	if b, err := os.ReadFile(columnsPath(part)); err == nil {
+		var pc partColumns
+		if fi, err := f.Stat(); err == nil && json.Unmarshal(b, &pc) == nil && pc.Size == fi.Size() && pc.CRC32C != "" {
+			c := crc32.New(castagnoli)
+			if _, err := io.Copy(c, f); err != nil {
+				return feed.Columns{}, err
+			}
+			if crcString(c.Sum32()) == pc.CRC32C {
+				return pc.Columns, nil
+			}
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return feed.Columns{}, err
+		}
+	}
 	return feed.ScanColumns(h.Kind, f)
 }
 
@@ -596,6 +627,8 @@ type indexedJSONL struct {
 	builder *feed.IndexBuilder
 	buf     []byte
 	sync    *syncBehind
+	sum     bool   // keep crc, the CRC-32C of the lines written
+	crc     uint32 // (Castagnoli)
 }
 
 func newIndexedJSONL(w io.Writer, b *feed.IndexBuilder) *indexedJSONL {
@@ -673,6 +706,9 @@ func (j *indexedJSONL) Write(rec feed.Record) error {
 	j.buf = append(j.buf, '\n')
 	_, err := j.w.Write(j.buf)
 	j.sync.wrote(len(j.buf))
+	if j.sum {
+		j.crc = crc32.Update(j.crc, castagnoli, j.buf)
+	}
 	return err
 }
 
@@ -726,6 +762,9 @@ func (j *indexedJSONL) WriteChunk(c feed.Chunk) error {
 	}
 	_, err := j.w.Write(ch.b)
 	j.sync.wrote(len(ch.b))
+	if j.sum {
+		j.crc = crc32.Update(j.crc, castagnoli, ch.b)
+	}
 	return err
 }
 
@@ -745,41 +784,95 @@ func (h *Feed) publish(ctx context.Context, job *exchange.Job, outs *outputs, no
 	}
 	st := outs.deltaStats
 	if outs.hadPrev && st.Upserts+st.Deletes > 0 {
-		// The same input run again after a crash that followed the
-		// delta's publication (the state still shows the snapshot
-		// before) makes the same delta: it was sent once already.
-		sentPath := filepath.Join(h.StateDir, "delta-sent")
-		if b, err := os.ReadFile(sentPath); err == nil {
-			if id, name, ok := strings.Cut(strings.TrimSpace(string(b)), " "); ok && id == job.Input.ID && name != "" {
-				job.Log.Info().Str("delta", name).Msg("the delta of this export was published before an interruption; not sent again")
-				return append(names, name), nil
-			}
+		name, err := h.publishDelta(ctx, job, outs.files["delta.jsonl"], now)
+		if err != nil {
+			return nil, err
 		}
-		// Two exports in one second get -2, -3, … so no delta is lost.
-		stamp := now.UTC().Format("20060102T150405")
-		for i := 1; ; i++ {
-			name := fmt.Sprintf("%s-delta-%s.jsonl", h.base(), stamp)
-			if i > 1 {
-				name = fmt.Sprintf("%s-delta-%s-%d.jsonl", h.base(), stamp, i)
-			}
-			err := h.put(ctx, job, outs.files["delta.jsonl"], name, false, now)
-			if errors.Is(err, fsx.ErrExists) && i < 100 {
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
-			if err := fsx.WriteFile(sentPath, 0o644, true, func(w io.Writer) error {
-				_, err := io.WriteString(w, job.Input.ID+" "+name+"\n")
-				return err
-			}); err != nil {
-				return nil, &exchange.Transient{Err: fmt.Errorf("noting the delta sent: %w", err)}
-			}
-			names = append(names, name)
-			break
-		}
+		names = append(names, name)
 	}
 	return names, nil
+}
+
+// publishDelta publishes the delta once per input, also when the input is
+// taken up again after a crash (the state still shows the snapshot before,
+// so the same delta is made again). state delta-sent notes "<input id>
+// <name> pending" before the delta is published under a name that is free,
+// and "<input id> <name> sent" once it is:
+//   - sent for this input: it is not sent again;
+//   - pending for this input: the crash came around the publication; the
+//     name, free when noted, is this delta's if it is there, else the delta
+//     is published under that name now;
+//   - another input's note (or none): a new delta, a new name.
+//
+// (A consumer that took the delta away in the instant between its
+// publication and the note "sent" gets it again under the same name.)
+func (h *Feed) publishDelta(ctx context.Context, job *exchange.Job, path string, now time.Time) (string, error) {
+	sentPath := filepath.Join(h.StateDir, "delta-sent")
+	note := func(name, state string) error {
+		if err := fsx.WriteFile(sentPath, 0o644, true, func(w io.Writer) error {
+			_, err := io.WriteString(w, job.Input.ID+" "+name+" "+state+"\n")
+			return err
+		}); err != nil {
+			return &exchange.Transient{Err: fmt.Errorf("noting the delta sent: %w", err)}
+		}
+		return nil
+	}
+	if b, err := os.ReadFile(sentPath); err == nil {
+		f := strings.Fields(string(b))
+		if len(f) >= 2 && f[0] == job.Input.ID {
+			name := f[1]
+			if len(f) == 2 || f[2] == "sent" {
+				job.Log.Info().Str("delta", name).Msg("the delta of this export was published before an interruption; not sent again")
+				return name, nil
+			}
+			there, err := h.Target.Exists(ctx, name)
+			if err != nil {
+				return "", err
+			}
+			if there {
+				job.Log.Info().Str("delta", name).Msg("the delta of this export was published before an interruption; not sent again")
+			} else {
+				job.Log.Info().Str("delta", name).Msg("publishing the delta of this export under the name chosen before an interruption")
+				err := h.put(ctx, job, path, name, false, now)
+				if err != nil && !errors.Is(err, fsx.ErrExists) {
+					return "", err
+				}
+			}
+			return name, note(name, "sent")
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", &exchange.Transient{Err: fmt.Errorf("reading the note of the delta sent: %w", err)}
+	}
+	// Two exports in one second get -2, -3, … so no delta is lost.
+	stamp := now.UTC().Format("20060102T150405")
+	for i := 1; ; i++ {
+		name := fmt.Sprintf("%s-delta-%s.jsonl", h.base(), stamp)
+		if i > 1 {
+			name = fmt.Sprintf("%s-delta-%s-%d.jsonl", h.base(), stamp, i)
+		}
+		if i < 100 {
+			there, err := h.Target.Exists(ctx, name)
+			if err != nil {
+				return "", err
+			}
+			if there {
+				continue
+			}
+		}
+		if err := note(name, "pending"); err != nil {
+			return "", err
+		}
+		crashpoint.Hit("feed-delta-noted")
+		err := h.put(ctx, job, path, name, false, now)
+		if errors.Is(err, fsx.ErrExists) && i < 100 {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		crashpoint.Hit("feed-delta-published")
+		return name, note(name, "sent")
+	}
 }
 
 // put publishes a local file under name in the target and keeps a copy in
@@ -866,6 +959,18 @@ func (o *outputs) syncAll() error {
 		}
 	}
 	return nil
+}
+
+// close closes the files written (and synced).
+func (o *outputs) close() error {
+	var first error
+	for _, f := range o.open {
+		if err := f.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	o.open = nil
+	return first
 }
 
 func (o *outputs) cleanup() {

@@ -234,80 +234,217 @@ func stockCSV(qty map[string]string) string {
 
 // A feed run killed at each step and restarted publishes exactly the new
 // snapshot, leaves no temp file in the feed folder, archives the export
-// once, and a delta with exactly the changes exists.
+// once, and a delta with exactly the changes exists; the next export (a
+// different one) publishes a delta of its own. With several
+// administrations the other administration's part and columns survive.
 func TestFeedCrashAtEveryStep(t *testing.T) {
-	for _, p := range []string{"received", "feed-written", "feed-file-published", "feed-published", "feed-snapshot-kept", "archiving", "moved"} {
+	points := []string{"received", "feed-written", "feed-file-published", "feed-delta-noted", "feed-delta-published", "feed-published", "feed-snapshot-kept", "archiving", "moved"}
+	for _, p := range points {
+		t.Run(p, func(t *testing.T) { feedCrash(t, p, false) })
+	}
+	for _, p := range append(points, "feed-part-columns-removed", "feed-part-kept") {
+		t.Run("administrations/"+p, func(t *testing.T) { feedCrash(t, p, true) })
+	}
+}
+
+func feedCrash(t *testing.T, p string, multi bool) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "globex.yaml")
+	os.MkdirAll(filepath.Join(dir, "in"), 0o755)
+	os.MkdirAll(filepath.Join(dir, "feed"), 0o755)
+	conf := `exchanges:
+  - name: stock
+    kind: stock
+    administration: "500"
+    source: {dir: in, stable_for: 20ms}
+    target: {dir: feed}
+`
+	if multi {
+		conf = `exchanges:
+  - name: stock
+    kind: stock
+    source: {dir: in, stable_for: 20ms}
+    target: {dir: feed}
+    formats: [jsonl, csv]
+    feed:
+      administrations: {"v*": "500", "other*": "600"}
+`
+	}
+	os.WriteFile(cfg, []byte(conf), 0o644)
+	drop := func(name, content string) {
+		tmp := filepath.Join(dir, name+".tmp")
+		os.WriteFile(tmp, []byte(content), 0o644)
+		os.Rename(tmp, filepath.Join(dir, "in", name))
+	}
+	s := &space{t: t}
+	want := 39
+	if multi {
+		drop("other.csv", "Magazijn;Artikelcode;Voorraad;Peildatum\n2;ZZ-1;3;27-11-2026 06:00\n")
+		if code, out := s.run(nil, "once", "-c", cfg); code != 0 {
+			t.Fatalf("600's run: %d\n%s", code, out)
+		}
+		want++
+	}
+	drop("v1.csv", stockCSV(nil))
+	if code, out := s.run(nil, "once", "-c", cfg); code != 0 {
+		t.Fatalf("first run: %d\n%s", code, out)
+	}
+	before := map[string]bool{} // 600's part and then v1 made a delta
+	ents, _ := os.ReadDir(filepath.Join(dir, "feed"))
+	for _, e := range ents {
+		before[e.Name()] = true
+	}
+	drop("v2.csv", stockCSV(map[string]string{"ART-003": "9,25", "ART-017": ""}))
+	time.Sleep(40 * time.Millisecond)
+	code, out := s.run([]string{"GLOBEX_CRASHPOINT=" + p}, "once", "-c", cfg)
+	if code != -int(syscall.SIGKILL) {
+		t.Fatalf("crash run: exit %d (crash point not reached?)\n%s", code, out)
+	}
+	if code, out := s.run(nil, "once", "-c", cfg); code != 0 {
+		t.Fatalf("restart: %d\n%s", code, out)
+	}
+	// the snapshot is v2, whole
+	data, err := os.ReadFile(filepath.Join(dir, "feed", "stock.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) != want || !strings.Contains(string(data), `"item_code":"ART-003","on_hand":"9.25"`) || strings.Contains(string(data), "ART-017") {
+		t.Fatalf("snapshot after restart: %d lines\n%s", len(lines), data)
+	}
+	deltas := func() []string {
+		ents, _ := os.ReadDir(filepath.Join(dir, "feed"))
+		var out []string
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), ".") {
+				t.Errorf("temp file left in the feed folder: %s", e.Name())
+			}
+			if strings.HasPrefix(e.Name(), "stock-delta-") && !before[e.Name()] {
+				out = append(out, e.Name())
+			}
+		}
+		return out
+	}
+	first := deltas()
+	if len(first) != 1 {
+		t.Fatalf("deltas published: %v, want exactly one", first)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "feed", first[0]))
+	if !strings.Contains(string(b), `"ART-003"`) || !strings.Contains(string(b), `"op":"delete","key":{"administration":"500","item_code":"ART-017"}`) ||
+		strings.Count(string(b), "\n") != 2 {
+		t.Errorf("delta %s is not exactly the two changes:\n%s", first[0], b)
+	}
+	// v2 archived exactly once
+	var placed []string
+	filepath.WalkDir(filepath.Join(dir, "archive", "stock"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, "_v2.csv") {
+			placed = append(placed, p)
+		}
+		return nil
+	})
+	if len(placed) != 1 {
+		t.Errorf("v2 archived %d times: %v", len(placed), placed)
+	}
+	if multi {
+		csv, _ := os.ReadFile(filepath.Join(dir, "feed", "stock.csv"))
+		if h, _, _ := strings.Cut(string(csv), "\n"); !strings.Contains(h, "warehouses.1.") || !strings.Contains(h, "warehouses.2.") ||
+			strings.Count(string(csv), "\n") != want+1 {
+			t.Errorf("CSV after restart: %s", csv)
+		}
+	}
+	// the next export, another one, has a delta of its own
+	drop("v3.csv", stockCSV(map[string]string{"ART-003": "9,25", "ART-017": "", "ART-020": "1"}))
+	if code, out := s.run(nil, "once", "-c", cfg); code != 0 {
+		t.Fatalf("v3: %d\n%s", code, out)
+	}
+	var next []string
+	for _, d := range deltas() {
+		if d != first[0] {
+			next = append(next, d)
+		}
+	}
+	if len(next) != 1 {
+		t.Fatalf("deltas after v3: %v", deltas())
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "feed", next[0])); strings.Count(string(b), "\n") != 1 || !strings.Contains(string(b), `"ART-020","on_hand":"1"`) {
+		t.Errorf("v3's delta %s:\n%s", next[0], b)
+	}
+	if multi {
+		data, _ := os.ReadFile(filepath.Join(dir, "feed", "stock.jsonl"))
+		csv, _ := os.ReadFile(filepath.Join(dir, "feed", "stock.csv"))
+		if !strings.Contains(string(data), `"ZZ-1"`) || !strings.Contains(string(csv), "ZZ-1") {
+			t.Errorf("600's record lost after v3:\n%s\n%s", data, csv)
+		}
+	}
+}
+
+// Prices learn their CSV columns (quantity breaks) from the data: the part
+// written in pass 1 is the snapshot. Killed at each step and restarted, the
+// run publishes the new snapshot, CSV and XLSX, and exactly one delta.
+func TestLearnedColumnsFeedCrash(t *testing.T) {
+	sample, err := os.ReadFile(filepath.Join("..", "..", "samples", "exports", "itemprices-500.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2 := strings.Replace(string(sample), "<Value>0.45</Value>", "<Value>0.47</Value>", 1)
+	v3 := strings.Replace(v2, "<Value>1.95</Value>", "<Value>1.99</Value>", 1)
+	if v2 == string(sample) || v3 == v2 {
+		t.Fatal("the sample lost its prices 0.45 and 1.95")
+	}
+	for _, p := range []string{"feed-written", "feed-file-published", "feed-delta-noted", "feed-delta-published", "feed-published", "feed-snapshot-kept"} {
 		t.Run(p, func(t *testing.T) {
 			dir := t.TempDir()
 			cfg := filepath.Join(dir, "globex.yaml")
 			os.MkdirAll(filepath.Join(dir, "in"), 0o755)
 			os.MkdirAll(filepath.Join(dir, "feed"), 0o755)
 			os.WriteFile(cfg, []byte(`exchanges:
-  - name: stock
-    kind: stock
+  - name: prices
+    kind: prices
     administration: "500"
     source: {dir: in, stable_for: 20ms}
     target: {dir: feed}
+    formats: [jsonl, csv, xlsx]
 `), 0o644)
-			drop := func(name, content string) {
+			s := &space{t: t}
+			run := func(name, content string, env []string) (int, string) {
 				tmp := filepath.Join(dir, name+".tmp")
 				os.WriteFile(tmp, []byte(content), 0o644)
 				os.Rename(tmp, filepath.Join(dir, "in", name))
+				return s.run(env, "once", "-c", cfg)
 			}
-			s := &space{t: t}
-			drop("v1.csv", stockCSV(nil))
-			if code, out := s.run(nil, "once", "-c", cfg); code != 0 {
+			if code, out := run("v1.xml", string(sample), nil); code != 0 {
 				t.Fatalf("first run: %d\n%s", code, out)
 			}
-			time.Sleep(1100 * time.Millisecond) // a new second for the delta's name
-			drop("v2.csv", stockCSV(map[string]string{"ART-003": "9,25", "ART-017": ""}))
-			time.Sleep(40 * time.Millisecond)
-			code, out := s.run([]string{"GLOBEX_CRASHPOINT=" + p}, "once", "-c", cfg)
-			if code != -int(syscall.SIGKILL) {
+			first, _ := os.ReadFile(filepath.Join(dir, "feed", "prices.jsonl"))
+			if code, out := run("v2.xml", v2, []string{"GLOBEX_CRASHPOINT=" + p}); code != -int(syscall.SIGKILL) {
 				t.Fatalf("crash run: exit %d (crash point not reached?)\n%s", code, out)
 			}
 			if code, out := s.run(nil, "once", "-c", cfg); code != 0 {
 				t.Fatalf("restart: %d\n%s", code, out)
 			}
-			// the snapshot is v2, whole
-			data, err := os.ReadFile(filepath.Join(dir, "feed", "stock.jsonl"))
-			if err != nil {
-				t.Fatal(err)
+			snap, _ := os.ReadFile(filepath.Join(dir, "feed", "prices.jsonl"))
+			csv, _ := os.ReadFile(filepath.Join(dir, "feed", "prices.csv"))
+			if strings.Count(string(snap), "\n") != strings.Count(string(first), "\n") || !strings.Contains(string(snap), `"base_price":"0.47"`) ||
+				strings.Count(string(csv), "\n") != strings.Count(string(snap), "\n")+1 || !strings.Contains(string(csv), "0.47") {
+				t.Fatalf("after restart:\n%s\n%s", snap, csv)
 			}
-			lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-			if len(lines) != 39 || !strings.Contains(string(data), `"item_code":"ART-003","on_hand":"9.25"`) || strings.Contains(string(data), "ART-017") {
-				t.Fatalf("snapshot after restart: %d lines\n%s", len(lines), data)
+			if st, err := os.Stat(filepath.Join(dir, "feed", "prices.xlsx")); err != nil || st.Size() == 0 {
+				t.Errorf("xlsx: %v", err)
 			}
-			ents, _ := os.ReadDir(filepath.Join(dir, "feed"))
-			var deltas []string
-			for _, e := range ents {
-				if strings.HasPrefix(e.Name(), ".") {
-					t.Errorf("temp file left in the feed folder: %s", e.Name())
-				}
-				if strings.HasPrefix(e.Name(), "stock-delta-") {
-					deltas = append(deltas, e.Name())
-				}
+			deltas := func() []string {
+				d, _ := filepath.Glob(filepath.Join(dir, "feed", "prices-delta-*"))
+				return d
 			}
-			if len(deltas) != 1 {
-				t.Fatalf("deltas published: %v, want exactly one", deltas)
+			if d := deltas(); len(d) != 1 {
+				t.Fatalf("deltas: %v, want one", d)
+			} else if b, _ := os.ReadFile(d[0]); strings.Count(string(b), "\n") != 1 || !strings.Contains(string(b), `"base_price":"0.47"`) {
+				t.Errorf("delta:\n%s", b)
 			}
-			for _, d := range deltas {
-				b, _ := os.ReadFile(filepath.Join(dir, "feed", d))
-				if !strings.Contains(string(b), `"ART-003"`) || !strings.Contains(string(b), `"op":"delete","key":{"administration":"500","item_code":"ART-017"}`) ||
-					strings.Count(string(b), "\n") != 2 {
-					t.Errorf("delta %s is not exactly the two changes:\n%s", d, b)
-				}
+			if code, out := run("v3.xml", v3, nil); code != 0 {
+				t.Fatalf("v3: %d\n%s", code, out)
 			}
-			// v2 archived exactly once
-			var placed []string
-			filepath.WalkDir(filepath.Join(dir, "archive", "stock"), func(p string, d os.DirEntry, err error) error {
-				if err == nil && !d.IsDir() && strings.HasSuffix(p, "_v2.csv") {
-					placed = append(placed, p)
-				}
-				return nil
-			})
-			if len(placed) != 1 {
-				t.Errorf("v2 archived %d times: %v", len(placed), placed)
+			if d := deltas(); len(d) != 2 {
+				t.Fatalf("deltas after v3: %v, want two", d)
 			}
 		})
 	}

@@ -148,19 +148,28 @@ func Demo(ctx context.Context, dir string, out io.Writer) error {
 		}
 		return nil
 	})
-	// the command as it was typed (bin/globex after make demo), so the
-	// lines can be pasted
-	prog := filepath.Base(os.Args[0])
-	if strings.ContainsAny(os.Args[0], `/\`) {
-		if rel, err := filepath.Rel(".", os.Args[0]); err == nil && !strings.HasPrefix(rel, "..") {
-			prog = rel
-		} else {
-			prog = os.Args[0]
-		}
-	}
+	prog := commandAsTyped(os.Args[0])
 	fmt.Fprintf(out, "\nNext steps:\n  %s check -c %s\n  %s run -c %s    (then drop more files into %s or %s)\n",
 		prog, cfgPath, prog, cfgPath, filepath.Join(abs, "drop", "orders"), filepath.Join(abs, "drop", "globe"))
 	return nil
+}
+
+// commandAsTyped is the program as it was typed (bin/globex after make
+// demo), so that the Next steps can be pasted: a path relative to the
+// current folder, which keeps "./" when the program is there (a bare name
+// is looked up in PATH), or the name alone when it was found in PATH.
+func commandAsTyped(arg0 string) string {
+	if !strings.ContainsAny(arg0, `/\`) {
+		return arg0
+	}
+	rel, err := filepath.Rel(".", arg0)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return arg0
+	}
+	if !strings.ContainsRune(rel, filepath.Separator) {
+		rel = "." + string(filepath.Separator) + rel
+	}
+	return rel
 }
 
 func listDir(out io.Writer, dir, base string) {

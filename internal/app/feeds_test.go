@@ -1,7 +1,9 @@
 package app
 
 import (
+	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"strings"
@@ -358,5 +360,62 @@ func TestSeveralAdministrationsKeepTheirColumns(t *testing.T) {
 	put("voorraad-500-b.csv", "W5", "C")
 	if h := header(); !strings.Contains(h, "warehouses.W6.") {
 		t.Fatalf("header %q lost 600's warehouse", h)
+	}
+}
+
+// A kept part replaced by one of the same size whose columns differ (an
+// older globex ran in between and kept its part without a columns file: a
+// warehouse code of the same length) must not be taken at the word of the
+// columns file beside it: the next run of the other administration still
+// publishes every warehouse instead of refusing its export.
+func TestKeptPartReplacedWithSameSize(t *testing.T) {
+	w := twoAdministrations(t)
+	put := func(name, wh, item string) {
+		csv := "Magazijn;Artikelcode;Voorraad;Peildatum\n" + wh + ";" + item + ";1,5;27-11-2026 06:00\n"
+		os.WriteFile(filepath.Join(w.dir, "in", name), []byte(csv), 0o644)
+		if code := w.once(); code != ExitOK {
+			var why string
+			for _, f := range w.files("archive/stock/failed") {
+				if strings.HasSuffix(f, ".error.txt") {
+					b, _ := os.ReadFile(filepath.Join(w.dir, f))
+					why += string(b)
+				}
+			}
+			t.Fatalf("once %s = %d: %s", name, code, why)
+		}
+	}
+	put("voorraad-600.csv", "W6", "A")
+	put("voorraad-500.csv", "W5", "B")
+	part := filepath.Join(w.dir, "state", "feeds", "stock", "parts", "600.jsonl")
+	b, err := os.ReadFile(part)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// the columns file names the part's size and checksum, as written
+	var side struct {
+		Size   int64  `json:"size"`
+		CRC32C string `json:"crc32c"`
+	}
+	if sb, err := os.ReadFile(strings.TrimSuffix(part, ".jsonl") + ".columns.json"); err != nil || json.Unmarshal(sb, &side) != nil ||
+		side.Size != int64(len(b)) || side.CRC32C != fmt.Sprintf("%08x", crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli))) {
+		t.Fatalf("columns file of 600 %+v (%v) for a part of %d bytes", side, err, len(b))
+	}
+	other := strings.ReplaceAll(string(b), `"W6"`, `"W7"`)
+	if other == string(b) {
+		t.Fatalf("part 600 has no warehouse W6: %s", b)
+	}
+	// as an older globex keeps a part: a rename over the old one
+	tmp := part + ".new"
+	os.WriteFile(tmp, []byte(other), 0o644)
+	if err := os.Rename(tmp, part); err != nil {
+		t.Fatal(err)
+	}
+	put("voorraad-500-b.csv", "W5", "C")
+	csv, err := os.ReadFile(filepath.Join(w.dir, "feed", "stock.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, _, _ := strings.Cut(string(csv), "\n"); !strings.Contains(h, "warehouses.W7.") {
+		t.Fatalf("header %q lacks the kept part's warehouse W7", h)
 	}
 }

@@ -133,7 +133,7 @@ type Options struct {
 	Currency string
 
 	// rules are Attributes ready to match (see Validate), prepared from
-	// the slice rulesOf.
+	// rulesOf, a copy of Attributes as Validate saw them.
 	rules   []attrRule
 	rulesOf []AttributeRule
 }
@@ -151,7 +151,7 @@ func prepareRules(rules []AttributeRule) []attrRule {
 	out := make([]attrRule, 0, len(rules))
 	for _, r := range rules {
 		k := kindOf(r.Kind)
-		if k == "" || (r.Number == 0 && r.Label == "") {
+		if k == "" || (r.Number == 0 && strings.TrimSpace(r.Label) == "") {
 			continue // refused by Validate
 		}
 		out = append(out, attrRule{kind: k, number: r.Number, label: strings.TrimSpace(r.Label), name: r.Name})
@@ -159,10 +159,12 @@ func prepareRules(rules []AttributeRule) []attrRule {
 	return out
 }
 
-// attrRules returns the prepared Attributes: those Validate prepared when
-// Attributes is still the slice it saw, else prepared now.
+// attrRules returns the prepared Attributes: those Validate prepared while
+// Attributes still holds the rules it saw (compared rule by rule, which
+// costs little beside matching them: a rule changed in place after
+// Validate counts too), else prepared now.
 func (o *Options) attrRules() []attrRule {
-	if o.rules != nil && len(o.rulesOf) == len(o.Attributes) && (len(o.Attributes) == 0 || &o.rulesOf[0] == &o.Attributes[0]) {
+	if o.rules != nil && slices.Equal(o.rulesOf, o.Attributes) {
 		return o.rules
 	}
 	return prepareRules(o.Attributes)
@@ -239,7 +241,8 @@ func Filter(statuses []string) ([]string, error) {
 // Validate checks the configured values: status names (see Filter),
 // condition mappings, item types, language codes, attribute rules and the
 // currency. The error names the option and the value. It also readies the
-// attribute rules for Map: change Attributes before Validate, not after.
+// attribute rules for Map (rules changed afterwards are prepared anew for
+// every item: correct, only slower).
 func (o *Options) Validate() error {
 	if o == nil {
 		return nil
@@ -287,7 +290,7 @@ func (o *Options) Validate() error {
 		}
 	}
 	// once here, not per item
-	o.rules, o.rulesOf = prepareRules(o.Attributes), o.Attributes
+	o.rules, o.rulesOf = prepareRules(o.Attributes), slices.Clone(o.Attributes)
 	return nil
 }
 
