@@ -79,8 +79,12 @@ func (ws StockWarehouses) codes() []string {
 	return c
 }
 
-// MarshalJSON writes the object keyed by warehouse code.
+// MarshalJSON writes the object keyed by warehouse code (null for nil, as
+// for a nil map).
 func (ws StockWarehouses) MarshalJSON() ([]byte, error) {
+	if ws == nil {
+		return []byte("null"), nil
+	}
 	return appendWarehouses(nil, ws, nil), nil
 }
 

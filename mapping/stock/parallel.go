@@ -130,6 +130,7 @@ func (p *parser) parseBlock(data []byte, line int) error {
 	if !p.fast.init {
 		p.fast.setup(p.rd)
 	}
+	p.fast.quote = -1 // a new block
 	for {
 		if p.fast.on {
 			// Ordinary lines; the splitter takes the first other record.

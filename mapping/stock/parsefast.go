@@ -33,6 +33,10 @@ type fastState struct {
 	// bnd[k] is the position of the delimiter before column k (bnd[0] is
 	// -1); bnd[n] is the end of the line.
 	bnd [fastMaxCols + 1]int32
+	// quote is the position of the first quote of the block at or after
+	// the position it was looked for from (the block's length when there
+	// is none), -1 before it is looked for; see fastLines.
+	quote int
 }
 
 // setup prepares the fast path for the parser's file.
@@ -327,11 +331,16 @@ func b2u(b bool) uint16 {
 func (p *parser) fastLines(sp *splitter) {
 	f := &p.fast
 	data := sp.data[:len(sp.data):len(sp.data)] // parse8 reads within the block
-	// The next quote: a line before it has none.
-	quote := len(data)
-	if i := bytes.IndexByte(data[sp.pos:], '"'); i >= 0 {
-		quote = sp.pos + i
+	// The next quote: a line before it has none. It is looked for again
+	// only once the splitter has read past it: a block of lines left to
+	// the splitter one by one is not searched again for every line.
+	if f.quote < sp.pos {
+		f.quote = len(data)
+		if i := bytes.IndexByte(data[sp.pos:], '"'); i >= 0 {
+			f.quote = sp.pos + i
+		}
 	}
+	quote := f.quote
 	for sp.pos < len(data) {
 		rest := data[sp.pos:]
 		var line []byte
@@ -512,16 +521,20 @@ func (p *parser) fastRow(line []byte, ln int) bool {
 var itemHashKey = rand.Uint64()
 
 // itemHash is a wyhash-style hash of b (128-bit multiplies folded to 64
-// bits), keyed with itemHashKey.
+// bits), keyed with itemHashKey. The key goes into both operands of every
+// multiply: an operand that the bytes of b alone could make zero (b's first
+// word equal to a constant) would zero the product whatever the key, so
+// that codes made for it would all collide.
 func itemHash(b []byte) uint64 {
 	const m1, m2, m3 = 0xa0761d6478bd642f, 0xe7037ed1a0b428db, 0x8ebc6af09c88c6e3
 	n := len(b)
-	seed := itemHashKey
+	key := itemHashKey
+	seed := key
 	var x, y uint64
 	switch {
 	case n > 16:
 		for i := 0; i+16 < n; i += 16 {
-			seed = mum(le.Uint64(b[i:])^m2, le.Uint64(b[i+8:])^seed)
+			seed = mum(le.Uint64(b[i:])^m2^key, le.Uint64(b[i+8:])^seed)
 		}
 		b = b[n-16:] // the last 16 bytes, again or not
 		fallthrough
@@ -532,7 +545,7 @@ func itemHash(b []byte) uint64 {
 	case n > 0:
 		x = uint64(b[0])<<16 | uint64(b[n>>1])<<8 | uint64(b[n-1])
 	}
-	return mum(m3^uint64(n), mum(x^m2, y^seed^m1))
+	return mum(m3^uint64(n), mum(x^m2^key, y^seed^m1))
 }
 
 // mum multiplies a and b and folds the 128-bit product.
