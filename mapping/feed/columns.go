@@ -110,6 +110,7 @@ func eachJSONL(kind Kind, r io.Reader, fn func(line int, rec Record, raw []byte)
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxJSONLLine)
 	line := 0
+	var sd stockDecoder
 	for sc.Scan() {
 		line++
 		raw := sc.Bytes()
@@ -117,7 +118,9 @@ func eachJSONL(kind Kind, r io.Reader, fn func(line int, rec Record, raw []byte)
 			continue
 		}
 		rec := newRecord(kind)
-		if err := json.Unmarshal(raw, rec); err != nil {
+		if s, ok := rec.(*Stock); ok && sd.decode(raw, s) {
+			// the form AppendJSON writes, read as encoding/json would
+		} else if err := json.Unmarshal(raw, newRecordInto(kind, &rec)); err != nil {
 			return fmt.Errorf("%s snapshot line %d: %w", kind, line, err)
 		}
 		if err := fn(line, rec, raw); err != nil {

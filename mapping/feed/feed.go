@@ -83,6 +83,13 @@ func KeyFieldsOf(kind Kind, key string) []KeyField {
 	return out
 }
 
+// newRecordInto sets *rec to a fresh zero record of the kind (a record a
+// fast decoder gave up on may hold parts of the line) and returns it.
+func newRecordInto(kind Kind, rec *Record) Record {
+	*rec = newRecord(kind)
+	return *rec
+}
+
 // newRecord returns a fresh zero record of the kind.
 func newRecord(kind Kind) Record {
 	switch kind {

@@ -90,6 +90,12 @@ func (ws StockWarehouses) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads an object keyed by warehouse code.
 func (ws *StockWarehouses) UnmarshalJSON(b []byte) error {
+	// the form AppendJSON writes, read without a map
+	d := stockDecoder{b: b}
+	if s, ok := d.warehouses(); ok && d.i == len(b) {
+		*ws = s
+		return nil
+	}
 	var m map[string]WarehouseStock
 	if err := json.Unmarshal(b, &m); err != nil {
 		return err
