@@ -177,11 +177,28 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 	writers := []feed.Writer{partJ}
 	var cols feed.Columns
 	learn := true
+	// Prices and customers learn their columns, a group at the end of the
+	// row: with one administration their CSV is written in this pass too,
+	// and padded to the most groups at the end (no second reading).
+	var trailing *feed.TrailingCSV
+	defer func() {
+		if trailing != nil {
+			trailing.Remove()
+		}
+	}()
 	begin := func(c *feed.Columns) error {
 		known = c
 		if !multi && c != nil {
 			single, learn = true, false
-			return h.openFinal(outs, *c, &writers)
+			return h.openFinal(outs, *c, h.Formats, &writers)
+		}
+		if !multi && feed.TrailingGroups(h.Kind) && slices.Contains(h.Formats, "csv") {
+			t, err := feed.NewTrailingCSV(h.Kind, work)
+			if err != nil {
+				return &exchange.Transient{Err: err}
+			}
+			trailing = t
+			writers = append(writers, t)
 		}
 		return nil
 	}
@@ -254,10 +271,21 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 			mergeColumns(&cols, *known)
 		}
 		writers = nil
-		if err := h.openFinal(outs, cols, &writers); err != nil {
+		formats := h.Formats
+		if trailing != nil {
+			f, err := outs.create(filepath.Join(work, h.base()+".csv"))
+			if err != nil {
+				return exchange.Outcome{}, &exchange.Transient{Err: err}
+			}
+			if err := trailing.WriteCSV(outs.syncBehind(f)); err != nil {
+				return exchange.Outcome{}, &exchange.Transient{Err: fmt.Errorf("writing the CSV: %w", err)}
+			}
+			formats = slices.DeleteFunc(slices.Clone(formats), func(f string) bool { return f == "csv" })
+		}
+		if err := h.openFinal(outs, cols, formats, &writers); err != nil {
 			return exchange.Outcome{}, err
 		}
-		if len(writers) > 0 {
+		if len(writers) > 0 { // XLSX: from the records
 			if err := h.convertParts([]string{part}, fanout(writers)); err != nil {
 				return exchange.Outcome{}, err
 			}
@@ -292,7 +320,7 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 		}
 		snapJ := newIndexedJSONL(snapW, feed.NewIndexBuilder(work))
 		writers = []feed.Writer{snapJ}
-		if err := h.openFinal(outs, cols, &writers); err != nil {
+		if err := h.openFinal(outs, cols, h.Formats, &writers); err != nil {
 			return exchange.Outcome{}, err
 		}
 		if err := h.convertParts(partFiles, fanout(writers)); err != nil {
@@ -436,8 +464,8 @@ func mergeColumns(c *feed.Columns, o feed.Columns) {
 }
 
 // openFinal adds the CSV, XLSX and delta writers.
-func (h *Feed) openFinal(outs *outputs, cols feed.Columns, writers *[]feed.Writer) error {
-	for _, f := range h.Formats {
+func (h *Feed) openFinal(outs *outputs, cols feed.Columns, formats []string, writers *[]feed.Writer) error {
+	for _, f := range formats {
 		switch f {
 		case "csv":
 			w, err := outs.create(filepath.Join(outs.dir, h.base()+".csv"))
