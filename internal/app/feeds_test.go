@@ -315,33 +315,42 @@ func TestLearnedColumnsFeedDelta(t *testing.T) {
 	}
 }
 
+// putOneRow drops a one-row stock export (warehouse wh, item) of the
+// two-administration workspace and runs it, which must succeed.
+func putOneRow(t *testing.T, w *workspace, name, wh, item string) {
+	t.Helper()
+	csv := "Magazijn;Artikelcode;Voorraad;Peildatum\n" + wh + ";" + item + ";1,5;27-11-2026 06:00\n"
+	os.WriteFile(filepath.Join(w.dir, "in", name), []byte(csv), 0o644)
+	if code := w.once(); code != ExitOK {
+		var why string
+		for _, f := range w.files("archive/stock/failed") {
+			if strings.HasSuffix(f, ".error.txt") {
+				b, _ := os.ReadFile(filepath.Join(w.dir, f))
+				why += string(b)
+			}
+		}
+		t.Fatalf("once %s = %d: %s", name, code, why)
+	}
+}
+
+// stockHeader is the header row of the published stock CSV.
+func stockHeader(t *testing.T, w *workspace) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(w.dir, "feed", "stock.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _, _ := strings.Cut(string(b), "\n")
+	return h
+}
+
 // Several administrations, each with its own warehouses: the CSV has the
 // columns of all of them. A kept part's columns come from the file beside
 // it, or from the part itself when that file does not match it.
 func TestSeveralAdministrationsKeepTheirColumns(t *testing.T) {
 	w := twoAdministrations(t)
-	put := func(name, wh, item string) {
-		csv := "Magazijn;Artikelcode;Voorraad;Peildatum\n" + wh + ";" + item + ";1,5;27-11-2026 06:00\n"
-		os.WriteFile(filepath.Join(w.dir, "in", name), []byte(csv), 0o644)
-		if code := w.once(); code != ExitOK {
-			var why string
-			for _, f := range w.files("archive/stock/failed") {
-				if strings.HasSuffix(f, ".error.txt") {
-					b, _ := os.ReadFile(filepath.Join(w.dir, f))
-					why += string(b)
-				}
-			}
-			t.Fatalf("once %s = %d: %s", name, code, why)
-		}
-	}
-	header := func() string {
-		b, err := os.ReadFile(filepath.Join(w.dir, "feed", "stock.csv"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		h, _, _ := strings.Cut(string(b), "\n")
-		return h
-	}
+	put := func(name, wh, item string) { putOneRow(t, w, name, wh, item) }
+	header := func() string { return stockHeader(t, w) }
 	put("voorraad-600.csv", "W6", "A")
 	put("voorraad-500.csv", "W5", "B")
 	if h := header(); !strings.Contains(h, "warehouses.W5.") || !strings.Contains(h, "warehouses.W6.") {
@@ -370,20 +379,7 @@ func TestSeveralAdministrationsKeepTheirColumns(t *testing.T) {
 // publishes every warehouse instead of refusing its export.
 func TestKeptPartReplacedWithSameSize(t *testing.T) {
 	w := twoAdministrations(t)
-	put := func(name, wh, item string) {
-		csv := "Magazijn;Artikelcode;Voorraad;Peildatum\n" + wh + ";" + item + ";1,5;27-11-2026 06:00\n"
-		os.WriteFile(filepath.Join(w.dir, "in", name), []byte(csv), 0o644)
-		if code := w.once(); code != ExitOK {
-			var why string
-			for _, f := range w.files("archive/stock/failed") {
-				if strings.HasSuffix(f, ".error.txt") {
-					b, _ := os.ReadFile(filepath.Join(w.dir, f))
-					why += string(b)
-				}
-			}
-			t.Fatalf("once %s = %d: %s", name, code, why)
-		}
-	}
+	put := func(name, wh, item string) { putOneRow(t, w, name, wh, item) }
 	put("voorraad-600.csv", "W6", "A")
 	put("voorraad-500.csv", "W5", "B")
 	part := filepath.Join(w.dir, "state", "feeds", "stock", "parts", "600.jsonl")
@@ -411,11 +407,7 @@ func TestKeptPartReplacedWithSameSize(t *testing.T) {
 		t.Fatal(err)
 	}
 	put("voorraad-500-b.csv", "W5", "C")
-	csv, err := os.ReadFile(filepath.Join(w.dir, "feed", "stock.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if h, _, _ := strings.Cut(string(csv), "\n"); !strings.Contains(h, "warehouses.W7.") {
+	if h := stockHeader(t, w); !strings.Contains(h, "warehouses.W7.") {
 		t.Fatalf("header %q lacks the kept part's warehouse W7", h)
 	}
 }
