@@ -110,7 +110,7 @@ func eachJSONL(kind Kind, r io.Reader, fn func(line int, rec Record, raw []byte)
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxJSONLLine)
 	line := 0
-	var sd stockDecoder
+	var fast lineDecoders
 	for sc.Scan() {
 		line++
 		raw := sc.Bytes()
@@ -118,7 +118,7 @@ func eachJSONL(kind Kind, r io.Reader, fn func(line int, rec Record, raw []byte)
 			continue
 		}
 		rec := newRecord(kind)
-		if s, ok := rec.(*Stock); ok && sd.decode(raw, s) {
+		if fast.decode(raw, rec) {
 			// the form AppendJSON writes, read as encoding/json would
 		} else if err := json.Unmarshal(raw, newRecordInto(kind, &rec)); err != nil {
 			return fmt.Errorf("%s snapshot line %d: %w", kind, line, err)
