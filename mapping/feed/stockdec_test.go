@@ -110,7 +110,8 @@ func FuzzStockDecoder(f *testing.F) {
 		var d stockDecoder
 		checkDecode(t, &d, line)
 		// and StockWarehouses alone
-		dw := stockDecoder{b: line}
+		var dw stockDecoder
+		dw.reset(line)
 		if s, ok := dw.warehouses(); ok && dw.i == len(line) {
 			var m map[string]WarehouseStock
 			if err := json.Unmarshal(line, &m); err != nil || len(m) != len(s) {

@@ -91,7 +91,8 @@ func (ws StockWarehouses) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads an object keyed by warehouse code.
 func (ws *StockWarehouses) UnmarshalJSON(b []byte) error {
 	// the form AppendJSON writes, read without a map
-	d := stockDecoder{b: b}
+	var d stockDecoder
+	d.reset(b)
 	if s, ok := d.warehouses(); ok && d.i == len(b) {
 		*ws = s
 		return nil
