@@ -280,6 +280,8 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 			if err := trailing.WriteCSV(outs.syncBehind(f)); err != nil {
 				return exchange.Outcome{}, &exchange.Transient{Err: fmt.Errorf("writing the CSV: %w", err)}
 			}
+			trailing.Remove() // its disk space back before the XLSX and the delta
+			trailing = nil
 			formats = slices.DeleteFunc(slices.Clone(formats), func(f string) bool { return f == "csv" })
 		}
 		if err := h.openFinal(outs, cols, formats, &writers); err != nil {
@@ -289,9 +291,11 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 			if err := h.convertParts([]string{part}, fanout(writers)); err != nil {
 				return exchange.Outcome{}, err
 			}
-			if err := outs.syncAll(); err != nil {
-				return exchange.Outcome{}, &exchange.Transient{Err: err}
-			}
+		}
+		// the CSV written from the spool too, when it is the only output
+		// of this pass (LocalTarget.StageFile links the file as it is)
+		if err := outs.syncAll(); err != nil {
+			return exchange.Outcome{}, &exchange.Transient{Err: err}
 		}
 		outs.files[h.base()+".jsonl"] = part
 	default:
@@ -703,7 +707,7 @@ func (s *syncBehind) wrote(n int) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		if err := s.f.Sync(); err != nil {
+		if err := syncFile(s.f); err != nil {
 			s.mu.Lock()
 			if s.err == nil {
 				s.err = err
@@ -982,12 +986,16 @@ func (o *outputs) syncAll() error {
 		}
 	}
 	for _, f := range o.open {
-		if err := f.Sync(); err != nil {
+		if err := syncFile(f); err != nil {
 			return err
 		}
 	}
 	return nil
 }
+
+// syncFile syncs an output file to the disk (a variable for tests, which
+// check that every published file is synced).
+var syncFile = (*os.File).Sync
 
 // close closes the files written (and synced).
 func (o *outputs) close() error {

@@ -268,13 +268,20 @@ func (d *jsonLine) decPtr(block *[]decimal.Dec) (*decimal.Dec, bool) {
 }
 
 // strCache holds the recent values of a member; equal text yields the same
-// string instead of a new one.
+// string instead of a new one. Only short values are kept (codes, cities):
+// a long one would stay alive with the decoder after its record is gone.
 type strCache struct {
 	last [4]string
 	next int
 }
 
+// maxCached is the longest value a strCache keeps.
+const maxCached = 64
+
 func (c *strCache) get(s []byte) string {
+	if len(s) > maxCached {
+		return string(s)
+	}
 	for _, l := range c.last {
 		if l == string(s) {
 			return l

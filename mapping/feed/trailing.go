@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 )
 
@@ -123,6 +124,7 @@ func (t *TrailingCSV) WriteCSV(out io.Writer) error {
 	}
 	w.Write(append(t.row.b, '\n'))
 	r := bufio.NewReaderSize(t.f, 256<<10)
+	row := io.LimitedReader{R: r}
 	for {
 		n, err := binary.ReadUvarint(r)
 		if errors.Is(err, io.EOF) {
@@ -132,17 +134,18 @@ func (t *TrailingCSV) WriteCSV(out io.Writer) error {
 			return fmt.Errorf("feed: reading back the CSV rows: %w", err)
 		}
 		g, err := binary.ReadUvarint(r)
-		if err != nil || g > uint64(t.most) || n > maxJSONLLine {
+		if err != nil || g > uint64(t.most) || n > math.MaxInt64 {
 			return fmt.Errorf("feed: the CSV rows' spool is damaged")
 		}
-		if cap(t.row.b) < int(n) {
-			t.row.b = make([]byte, n)
+		// Copied through, not read whole: a row has no limit of its own
+		// (a CSVWriter has none), nor does it take memory again.
+		row.N = int64(n)
+		if _, err := w.ReadFrom(&row); err != nil {
+			return fmt.Errorf("feed: copying the CSV rows from the spool: %w", err)
 		}
-		row := t.row.b[:n]
-		if _, err := io.ReadFull(r, row); err != nil {
-			return fmt.Errorf("feed: reading back the CSV rows: %w", err)
+		if row.N != 0 {
+			return fmt.Errorf("feed: reading back the CSV rows: %w", io.ErrUnexpectedEOF)
 		}
-		w.Write(row)
 		for range (t.most - int(g)) * t.width {
 			w.WriteByte(';')
 		}

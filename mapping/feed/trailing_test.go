@@ -1,7 +1,6 @@
 package feed
 
 import (
-	"bytes"
 	"math/rand/v2"
 	"testing"
 
@@ -50,6 +49,10 @@ func TestTrailingCSVMatchesCSVWriter(t *testing.T) {
 	for _, kind := range []Kind{KindPrices, KindCustomers} {
 		for _, n := range []int{0, 1, 300} {
 			recs := randomTrailing(kind, n, uint64(n)+1)
+			got, want := trailingAndWriter(t, kind, recs)
+			if string(got) != string(want) {
+				t.Fatalf("%s, %d records:\n got %q\nwant %q", kind, n, got, want)
+			}
 			tc, err := NewTrailingCSV(kind, t.TempDir())
 			if err != nil {
 				t.Fatal(err)
@@ -57,35 +60,12 @@ func TestTrailingCSVMatchesCSVWriter(t *testing.T) {
 			var cols Columns
 			for _, r := range recs {
 				cols.Learn(r)
-				if err := tc.Write(r); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := tc.Close(); err != nil {
-				t.Fatal(err)
-			}
-			var got, want bytes.Buffer
-			if err := tc.WriteCSV(&got); err != nil {
-				t.Fatal(err)
-			}
-			if err := tc.Remove(); err != nil {
-				t.Fatal(err)
-			}
-			cw := NewCSVWriter(&want, kind, cols)
-			for _, r := range recs {
-				if err := cw.Write(r); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := cw.Close(); err != nil {
-				t.Fatal(err)
-			}
-			if got.String() != want.String() {
-				t.Fatalf("%s, %d records:\n got %q\nwant %q", kind, n, got.String(), want.String())
+				tc.Write(r)
 			}
 			if c := tc.Columns(); c.Breaks != cols.Breaks || c.Addresses != cols.Addresses {
 				t.Errorf("%s: columns %+v, learned %+v", kind, tc.Columns(), cols)
 			}
+			tc.Remove()
 		}
 	}
 	if _, err := NewTrailingCSV(KindStock, t.TempDir()); err == nil {
