@@ -18,6 +18,7 @@ import (
 
 	"globex/exchange/ledger"
 	"globex/exchange/sftpfs"
+	"globex/internal/crashpoint"
 	"globex/internal/fsx"
 )
 
@@ -286,15 +287,18 @@ func (s *SFTPSource) Claim(ctx context.Context, e Entry, id string) (*Claimed, e
 	}); err != nil {
 		return nil, &Transient{Err: fmt.Errorf("noting %s as taken: %w", e.Name, err)}
 	}
+	crashpoint.Hit("sftp-keep-noted")
 	if err := s.download(ctx, c); err != nil {
 		os.Remove(side)
 		return nil, err
 	}
+	crashpoint.Hit("sftp-keep-downloaded")
 	if err := s.Seen.Put(key); err != nil {
 		// The copy and its sidecar stay: Recover (asked for by a
 		// transient claim error, and run before the next Scan) puts the key.
 		return nil, &Transient{Err: fmt.Errorf("remembering %s as taken: %w", e.Name, err)}
 	}
+	crashpoint.Hit("sftp-keep-put")
 	if err := os.Remove(side); err != nil {
 		s.Log.Warn().Err(err).Str("file", side).Msg("could not remove a sidecar; Recover will")
 	}
