@@ -266,10 +266,7 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 	switch {
 	case single:
 		outs.files[h.base()+".jsonl"] = part
-	case !multi:
-		if known != nil {
-			mergeColumns(&cols, *known)
-		}
+	case !multi: // (known columns would have made it single)
 		writers = nil
 		formats := h.Formats
 		if trailing != nil {
