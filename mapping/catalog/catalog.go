@@ -131,11 +131,6 @@ type Options struct {
 	// Currency fills currency when the item's sales price carries none;
 	// empty means DefaultCurrency (EUR).
 	Currency string
-
-	// rules are Attributes ready to match (see Validate), prepared from
-	// rulesOf, a copy of Attributes as Validate saw them.
-	rules   []attrRule
-	rulesOf []AttributeRule
 }
 
 // attrRule is an AttributeRule ready to match: its kind canonical, its
@@ -147,27 +142,11 @@ type attrRule struct {
 	name   string
 }
 
-func prepareRules(rules []AttributeRule) []attrRule {
-	out := make([]attrRule, 0, len(rules))
-	for _, r := range rules {
-		k := kindOf(r.Kind)
-		if k == "" || (r.Number == 0 && strings.TrimSpace(r.Label) == "") {
-			continue // refused by Validate
-		}
-		out = append(out, attrRule{kind: k, number: r.Number, label: strings.TrimSpace(r.Label), name: r.Name})
-	}
-	return out
-}
-
-// attrRules returns the prepared Attributes: those Validate prepared while
-// Attributes still holds the rules it saw (compared rule by rule, which
-// costs little beside matching them: a rule changed in place after
-// Validate counts too), else prepared now.
-func (o *Options) attrRules() []attrRule {
-	if o.rules != nil && slices.Equal(o.rulesOf, o.Attributes) {
-		return o.rules
-	}
-	return prepareRules(o.Attributes)
+// ready returns the rule ready to match, or false for a rule that matches
+// nothing (one Validate refuses).
+func ready(r AttributeRule) (attrRule, bool) {
+	a := attrRule{kind: kindOf(r.Kind), number: r.Number, label: strings.TrimSpace(r.Label), name: r.Name}
+	return a, a.kind != "" && (a.number != 0 || a.label != "")
 }
 
 // Attribute sources (AttributeRule.Kind).
@@ -240,9 +219,7 @@ func Filter(statuses []string) ([]string, error) {
 
 // Validate checks the configured values: status names (see Filter),
 // condition mappings, item types, language codes, attribute rules and the
-// currency. The error names the option and the value. It also readies the
-// attribute rules for Map (rules changed afterwards are prepared anew for
-// every item: correct, only slower).
+// currency. The error names the option and the value.
 func (o *Options) Validate() error {
 	if o == nil {
 		return nil
@@ -289,8 +266,6 @@ func (o *Options) Validate() error {
 			return fmt.Errorf("attributes[%d]: an item class is chosen by its number (1..10), it has no label", i)
 		}
 	}
-	// once here, not per item
-	o.rules, o.rulesOf = prepareRules(o.Attributes), slices.Clone(o.Attributes)
 	return nil
 }
 
@@ -371,7 +346,7 @@ func Map(it *globe.Item, opt *Options) (rec *feed.Catalogue, keep bool, reason s
 			rec.Description = d
 		}
 	}
-	rec.Attributes = attributes(it, opt.attrRules())
+	rec.Attributes = attributes(it, opt.Attributes)
 	switch {
 	case !it.Modified.IsZero():
 		rec.UpdatedAt = it.Modified.UTC().Format(time.RFC3339)
@@ -431,8 +406,9 @@ func descriptions(it *globe.Item, opt *Options) map[string]string {
 }
 
 // attributes applies the rules in order; the first rule that yields a
-// value for a name wins. nil when there are none.
-func attributes(it *globe.Item, rules []attrRule) map[string]string {
+// value for a name wins. nil when there are none. Each rule is readied
+// once per item (a few string compares), not once per free field.
+func attributes(it *globe.Item, rules []AttributeRule) map[string]string {
 	var m map[string]string
 	set := func(name, val string) {
 		if val == "" || name == "" {
@@ -446,8 +422,11 @@ func attributes(it *globe.Item, rules []attrRule) map[string]string {
 		}
 	}
 	ff := &it.FreeFields
-	for i := range rules {
-		r := &rules[i]
+	for _, rule := range rules {
+		r, ok := ready(rule)
+		if !ok {
+			continue // refused by Validate
+		}
 		if r.kind == KindText || r.kind == "any" {
 			for _, f := range ff.Texts {
 				if r.match(KindText, f.Number, f.Label) {

@@ -115,8 +115,8 @@ func TestFullRecord(t *testing.T) {
 			{Kind: "text", Number: 9, Name: "absent"},      // no such field
 		},
 	}
-	// the same record with the rules as given, prepared by Validate, and
-	// replaced after Validate (then they are prepared anew)
+	// the same record before and after Validate, and with the rules
+	// replaced after Validate
 	plain, _, _ := Map(it, opt)
 	if err := opt.Validate(); err != nil {
 		t.Fatal(err)

@@ -5,9 +5,8 @@ import (
 	"testing"
 )
 
-// Rules prepared by Validate are used only while Attributes holds what
-// Validate saw: a rule changed in place afterwards (same slice, same
-// length) is prepared anew, not matched as it was.
+// A rule changed in place after Validate (same slice, same length) is
+// matched as it is now, not as Validate saw it.
 func TestRulesChangedInPlaceAfterValidate(t *testing.T) {
 	it := cases(t)["FULL-1"]
 	opt := &Options{Administration: "500", Attributes: []AttributeRule{{Kind: "text", Number: 2, Name: "Norm"}}}
@@ -24,10 +23,9 @@ func TestRulesChangedInPlaceAfterValidate(t *testing.T) {
 	}
 }
 
-// A rule with a number and a blank label matches as it did before rules
-// were prepared: a blank label is no label (Validate refuses a rule with
-// neither), and unvalidated options with a blank label and no number match
-// nothing rather than every free field.
+// A blank label is no label: Validate refuses a rule with neither a number
+// nor a label, and unvalidated options with such a rule match nothing
+// rather than every free field.
 func TestBlankLabelRules(t *testing.T) {
 	it := cases(t)["FULL-1"]
 	opt := &Options{Administration: "500", Attributes: []AttributeRule{{Label: "  "}}}
