@@ -204,6 +204,8 @@ func TestWholeFileErrors(t *testing.T) {
 		// UTF-8 characters and a stray byte: damaged (a file of only such
 		// bytes is Windows-1252, see TestCSV)
 		{"a.csv", "order_number;debtor_code;item_code;quantity\n1;2;\xff\xc3\xa9;3\n", "byte offset 48 (line 2"},
+		// a UTF-8 byte order mark declares UTF-8: a stray byte is damage
+		{"a.csv", "\xef\xbb\xbforder_number;debtor_code;item_code;quantity\n1;2;\xff;3\n", "byte offset 48 (line 2"},
 		{"a.xlsx", string(notZip), "not an .xlsx workbook"},
 		{"a.xlsx", "", "not an .xlsx workbook"},
 	}

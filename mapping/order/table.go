@@ -213,18 +213,22 @@ func parseCSV(data []byte, opt Options) (Result, error) {
 
 // csvText returns a CSV file's text as UTF-8. Excel on Dutch and Belgian
 // Windows saves "CSV" in Windows-1252 (and "Unicode text" in UTF-16 with a
-// byte order mark), so a file with bytes that are not UTF-8 is read as
-// Windows-1252 unless it also holds UTF-8 characters of Western text (é,
-// ß, €, “”): then it is damaged UTF-8, and refused with the first bad byte.
+// byte order mark), so a file without a UTF-8 byte order mark whose bytes
+// are not UTF-8 is read as Windows-1252 unless it also holds UTF-8
+// characters of Western text (é, ß, €, “”): then it is damaged UTF-8, and
+// refused with the first bad byte.
 // (A Windows-1252 "É”" happens to be valid UTF-8 for "ɔ", which is why only
 // plausible characters count as evidence.)
 func csvText(data []byte) ([]byte, error) {
 	if label, _ := textenc.Sniff(data); strings.HasPrefix(label, "utf-16") {
 		return decodeAll(data, "", "UTF-16")
 	}
-	data = bytes.TrimPrefix(data, utf8BOM)
+	data, bom := bytes.CutPrefix(data, utf8BOM)
 	if utf8.Valid(data) {
 		return data, nil
+	}
+	if bom { // declared UTF-8 (Excel's "CSV UTF-8"): damaged
+		return nil, checkUTF8(data)
 	}
 	for i := 0; i < len(data); {
 		if data[i] < utf8.RuneSelf {
@@ -237,14 +241,12 @@ func csvText(data []byte) ([]byte, error) {
 		}
 		i += n
 	}
-	for i, c := range data {
-		switch c {
-		case 0x81, 0x8D, 0x8F, 0x90, 0x9D: // undefined in Windows-1252
-			line, col := lineCol(data, i)
-			return nil, fmt.Errorf("byte 0x%02X at byte offset %d (line %d, column %d) is neither UTF-8 nor Windows-1252; save the file as UTF-8", c, i, line, col)
-		}
+	out, err := decodeAll(data, "windows-1252", "Windows-1252")
+	if de := (*textenc.DecodeError)(nil); errors.As(err, &de) && errors.Is(err, textenc.ErrUndefinedByte) {
+		line, col := lineCol(data, int(de.Offset))
+		return nil, fmt.Errorf("byte 0x%02X at byte offset %d (line %d, column %d) is neither UTF-8 nor Windows-1252; save the file as UTF-8", data[de.Offset], de.Offset, line, col)
 	}
-	return decodeAll(data, "windows-1252", "Windows-1252")
+	return out, err
 }
 
 // decodeAll decodes data from the encoding label ("": by its byte order
