@@ -158,6 +158,9 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 	}
 	multi := len(h.Administrations) > 0
 	var known *feed.Columns
+	// single: one administration with its columns known before the first
+	// record, so every output is written in pass 1; otherwise the columns
+	// are learned from the records (and the outputs written in pass 2).
 	single := false
 
 	// Pass 1: the records of this export, checked for duplicate keys. In the
@@ -176,7 +179,6 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 	partJ.sum = multi // a kept part's columns file names its checksum
 	writers := []feed.Writer{partJ}
 	var cols feed.Columns
-	learn := true
 	// Prices and customers learn their columns, a group at the end of the
 	// row: with one administration their CSV is written in this pass too,
 	// and padded to the most groups at the end (no second reading).
@@ -189,7 +191,7 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 	begin := func(c *feed.Columns) error {
 		known = c
 		if !multi && c != nil {
-			single, learn = true, false
+			single = true
 			return h.openFinal(outs, *c, h.Formats, &writers)
 		}
 		if !multi && feed.TrailingGroups(h.Kind) && slices.Contains(h.Formats, "csv") {
@@ -203,7 +205,7 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 		return nil
 	}
 	emit := func(rec feed.Record) error {
-		if learn {
+		if !single {
 			cols.Learn(rec)
 		}
 		for _, w := range writers {
@@ -214,7 +216,7 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 		return nil
 	}
 	parallel := func() []feed.Writer {
-		if learn {
+		if !single {
 			return nil
 		}
 		return writers
@@ -410,11 +412,11 @@ func (h *Feed) Handle(ctx context.Context, job *exchange.Job) (exchange.Outcome,
 			return exchange.Outcome{}, &exchange.Transient{Err: err}
 		}
 	}
-	if err := fsx.WriteFile(lastSum, 0o644, true, func(w io.Writer) error { _, err := io.WriteString(w, sum+" "+job.Input.ID); return err }); err != nil {
+	if err := writeState(lastSum, []byte(sum+" "+job.Input.ID)); err != nil {
 		return exchange.Outcome{}, &exchange.Transient{Err: err}
 	}
 	meta, _ := json.Marshal(PublishedMeta{Input: job.Input.Name, At: now.UTC()})
-	if err := fsx.WriteFile(MetaPath(SnapshotPath(h.StateDir)), 0o644, true, func(w io.Writer) error { _, err := w.Write(meta); return err }); err != nil {
+	if err := writeState(MetaPath(SnapshotPath(h.StateDir)), meta); err != nil {
 		return exchange.Outcome{}, &exchange.Transient{Err: err}
 	}
 	fsx.SyncDir(h.StateDir)
@@ -544,7 +546,7 @@ func (h *Feed) keepPart(part, keep string, cols feed.Columns, sum uint32, job *e
 	fi, err := os.Stat(keep)
 	if err == nil {
 		b, _ := json.Marshal(partColumns{Size: fi.Size(), CRC32C: crcString(sum), Columns: cols})
-		err = fsx.WriteFile(cp, 0o644, true, func(w io.Writer) error { _, err := w.Write(b); return err })
+		err = writeState(cp, b)
 	}
 	if err != nil { // the next run reads the part for its columns
 		job.Log.Warn().Err(err).Str("file", cp).Msg("could not note the columns of the kept part; the next run reads them from the part")
@@ -586,6 +588,11 @@ func cloneColumns(c feed.Columns) feed.Columns {
 	c.Attributes = slices.Clone(c.Attributes)
 	c.Warehouses = slices.Clone(c.Warehouses)
 	return c
+}
+
+// writeState replaces a small state file with b, durably (fsx.WriteFile).
+func writeState(path string, b []byte) error {
+	return fsx.WriteFile(path, 0o644, true, func(w io.Writer) error { _, err := w.Write(b); return err })
 }
 
 func indexPath(stateDir string) string { return filepath.Join(stateDir, "published.idx") }
@@ -838,10 +845,7 @@ func (h *Feed) publish(ctx context.Context, job *exchange.Job, outs *outputs, no
 func (h *Feed) publishDelta(ctx context.Context, job *exchange.Job, path string, now time.Time) (string, error) {
 	sentPath := filepath.Join(h.StateDir, "delta-sent")
 	note := func(name, state string) error {
-		if err := fsx.WriteFile(sentPath, 0o644, true, func(w io.Writer) error {
-			_, err := io.WriteString(w, job.Input.ID+" "+name+" "+state+"\n")
-			return err
-		}); err != nil {
+		if err := writeState(sentPath, []byte(job.Input.ID+" "+name+" "+state+"\n")); err != nil {
 			return &exchange.Transient{Err: fmt.Errorf("noting the delta sent: %w", err)}
 		}
 		return nil

@@ -6,14 +6,20 @@ import (
 	"testing"
 )
 
+func createFile(t *testing.T, path string) *os.File {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
 // A background sync that fails is not lost: wait reports it, and so does
 // syncAll before anything is published.
 func TestSyncBehindReportsFailure(t *testing.T) {
 	dir := t.TempDir()
-	f, err := os.Create(filepath.Join(dir, "x"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := createFile(t, filepath.Join(dir, "x"))
 	s := newSyncBehind(f)
 	f.Close() // the background sync will fail
 	s.wrote(syncEvery)
@@ -41,10 +47,7 @@ func TestSyncBehindReportsFailure(t *testing.T) {
 // -race), and every sync goroutine ends.
 func TestSyncBehindWhileWriting(t *testing.T) {
 	dir := t.TempDir()
-	f, err := os.Create(filepath.Join(dir, "y"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := createFile(t, filepath.Join(dir, "y"))
 	s := newSyncBehind(f)
 	w := syncingFile{f, s}
 	buf := make([]byte, 1<<20)

@@ -11,6 +11,20 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
+// rawUpdate changes the closed ledger in dir behind the Ledger's back (as a
+// crash or an older globex would leave it).
+func rawUpdate(t *testing.T, dir string, fn func(*bolt.Tx) error) {
+	t.Helper()
+	db, err := bolt.Open(filepath.Join(dir, "ledger.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Update(fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // since lists the numbers OrdersSince gives, and the numbers a filter over
 // every order gives.
 func since(t *testing.T, l *Ledger, ex string, at time.Time) (got, want []string) {
@@ -91,14 +105,7 @@ func TestOrderTimesBuiltForOlderLedger(t *testing.T) {
 		}
 	}
 	l.Close()
-	db, err := bolt.Open(filepath.Join(dir, "ledger.db"), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketOrderTimes) }); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	rawUpdate(t, dir, func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketOrderTimes) })
 	if l, err = Open(dir); err != nil {
 		t.Fatal(err)
 	}
@@ -204,14 +211,7 @@ func TestArchivingInputs(t *testing.T) {
 		t.Fatal("no input is archiving: the test checks nothing")
 	}
 	l.Close()
-	db, err := bolt.Open(filepath.Join(dir, "ledger.db"), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketArchiving) }); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	rawUpdate(t, dir, func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketArchiving) })
 	if l, err = Open(dir); err != nil {
 		t.Fatal(err)
 	}
@@ -233,19 +233,12 @@ func TestIndexesRebuiltAfterAnOlderWriter(t *testing.T) {
 	}
 	l.Close()
 	// What an older globex writes: records only.
-	db, err := bolt.Open(filepath.Join(dir, "ledger.db"), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Update(func(tx *bolt.Tx) error {
+	rawUpdate(t, dir, func(tx *bolt.Tx) error {
 		if err := tx.Bucket(bucketOrders).Put(key("shop", "W1"), []byte(`{"exchange":"shop","number":"W1","created_at":"2026-11-27T09:00:00Z"}`)); err != nil {
 			return err
 		}
 		return tx.Bucket(bucketInputs).Put(key("shop", "in1"), []byte(`{"id":"in1","exchange":"shop","state":"archiving"}`))
-	}); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	})
 	if l, err = Open(dir); err != nil {
 		t.Fatal(err)
 	}
