@@ -166,7 +166,9 @@ func (ir *indexReader) close() {
 // DeltaFromIndexes writes the delta between a previous snapshot (its index
 // prevIndex) and a new one (snapshot, the JSONL file, with its index
 // newIndex) to out: upserts in snapshot order, then deletes in index order.
-// count is the number of records in the new snapshot.
+// count is the number of records in the new snapshot; a new index entry
+// that changed at line count or beyond is a damaged index, an error (the
+// delta could not hold its upsert).
 func DeltaFromIndexes(kind Kind, prevIndex, newIndex, snapshot string, count uint64, out io.Writer) (DeltaStats, error) {
 	var st DeltaStats
 	changed := make([]uint64, (count+63)/64)
@@ -189,12 +191,18 @@ func DeltaFromIndexes(kind Kind, prevIndex, newIndex, snapshot string, count uin
 	dw := bufio.NewWriterSize(dels, 64<<10)
 	var line []byte
 	upTo := uint64(0) // the snapshot is read up to the last changed line
-	mark := func(ord uint64) {
-		if ord < count {
-			changed[ord/64] |= 1 << (ord % 64)
-			upTo = max(upTo, ord+1)
+	// mark notes the new index's current entry as an upsert. An entry past
+	// the snapshot's end cannot be written: the index is damaged, and a
+	// delta without that upsert would be wrong.
+	mark := func() error {
+		ord := nr.cur.ord
+		if ord >= count {
+			return fmt.Errorf("index %s is damaged: line %d of a %d-record snapshot", nr.name, ord+1, count)
 		}
+		changed[ord/64] |= 1 << (ord % 64)
+		upTo = max(upTo, ord+1)
 		st.Upserts++
+		return nil
 	}
 	for pr.ok || nr.ok {
 		switch {
@@ -206,13 +214,15 @@ func DeltaFromIndexes(kind Kind, prevIndex, newIndex, snapshot string, count uin
 			st.Deletes++
 			pr.next()
 		case !pr.ok || nr.less(pr) < 0:
-			mark(nr.cur.ord)
+			if err := mark(); err != nil {
+				return st, err
+			}
 			nr.next()
 		default:
-			if pr.cur.ch != nr.cur.ch {
-				mark(nr.cur.ord)
-			} else {
+			if pr.cur.ch == nr.cur.ch {
 				st.Unchanged++
+			} else if err := mark(); err != nil {
+				return st, err
 			}
 			pr.next()
 			nr.next()

@@ -2,8 +2,10 @@ package feed
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -63,6 +65,40 @@ func TestDeltaUpToLastChangeEdges(t *testing.T) {
 			if err != nil || st != wst || strings.Join(sortedLines(got.String()), "\n") != strings.Join(sortedLines(want.String()), "\n") {
 				t.Errorf("%s (%s): %+v %v\n%s\nwant %+v\n%s", name, filepath.Base(snap), st, err, got.String(), wst, want.String())
 			}
+		}
+	}
+}
+
+// An index that names a changed or new record past the snapshot's count is
+// damaged: an error, not a delta whose counts claim an upsert it lacks.
+// Unchanged entries past count are not looked at.
+func TestDeltaIndexPastCount(t *testing.T) {
+	dir := t.TempDir()
+	var recs []*Catalogue
+	for i := range 10 {
+		recs = append(recs, catalogue(i, "1.00"))
+	}
+	_, prevIdx, _ := writeSnapshot(t, dir, "prev", recs)
+	nextSnap, sameIdx, _ := writeSnapshot(t, dir, "same", recs)
+	if st, err := DeltaFromIndexes(KindCatalogue, prevIdx, sameIdx, nextSnap, 5, io.Discard); err != nil || st.Unchanged != 10 {
+		t.Fatalf("unchanged past count: %+v, %v", st, err)
+	}
+	for name, edit := range map[string]func([]*Catalogue) []*Catalogue{
+		"changed": func(r []*Catalogue) []*Catalogue { r[7] = catalogue(7, "2.00"); return r },
+		"new":     func(r []*Catalogue) []*Catalogue { return append(r, catalogue(10, "1.00")) },
+	} {
+		next := edit(slices.Clone(recs))
+		nextSnap, nextIdx, count := writeSnapshot(t, dir, "next-"+name, next)
+		var out bytes.Buffer
+		st, err := DeltaFromIndexes(KindCatalogue, prevIdx, nextIdx, nextSnap, count-3, &out)
+		if err == nil || !strings.Contains(err.Error(), "is damaged: line") {
+			t.Errorf("%s: %+v, %v, want a damaged index error\n%s", name, st, err, out.String())
+		}
+		// With the right count, the same indexes make a one-upsert delta.
+		out.Reset()
+		st, err = DeltaFromIndexes(KindCatalogue, prevIdx, nextIdx, nextSnap, count, &out)
+		if err != nil || st.Upserts != 1 || strings.Count(out.String(), `"op":"upsert"`) != 1 {
+			t.Errorf("%s with count %d: %+v, %v\n%s", name, count, st, err, out.String())
 		}
 	}
 }
