@@ -7,7 +7,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -238,15 +237,7 @@ func TestRecDecodersDamagedLines(t *testing.T) {
 			}
 			line := rec.AppendJSON(nil)
 			for range 1 + rng.IntN(2) {
-				pos := rng.IntN(len(line))
-				switch rng.IntN(3) {
-				case 0:
-					line = slices.Insert(line, pos, []byte(edits[rng.IntN(len(edits))])...)
-				case 1:
-					line = slices.Delete(line, pos, pos+1)
-				default:
-					line[pos] = edits[rng.IntN(len(edits))][0]
-				}
+				line = damage(rng, line, edits)
 			}
 			if f, _ := checkRecDecode(t, &d, kind, line); f {
 				taken++

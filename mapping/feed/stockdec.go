@@ -46,8 +46,8 @@ func (d *stockDecoder) decode(line []byte, rec *Stock) bool {
 	if rec.Incoming, ok = d.decMember(`,"incoming":`); !ok {
 		return false
 	}
-	if d.peek(`,"available":`) {
-		v, ok := d.decMember(`,"available":`)
+	if d.lit(`,"available":`) {
+		v, ok := d.dec()
 		if !ok {
 			return false
 		}
@@ -70,7 +70,7 @@ func (d *stockDecoder) decode(line []byte, rec *Stock) bool {
 	if !d.optStr(`,"measured_at":`, &d.measured, &rec.MeasuredAt) {
 		return false
 	}
-	return d.lit(`}`) && d.i == len(d.b)
+	return d.end()
 }
 
 // warehouses reads the warehouses object: at least one warehouse (an empty
@@ -96,8 +96,8 @@ func (d *stockDecoder) warehouses() (StockWarehouses, bool) {
 		if w.Incoming, ok = d.decMember(`,"incoming":`); !ok {
 			return nil, false
 		}
-		if d.peek(`,"available":`) {
-			v, ok := d.decMember(`,"available":`)
+		if d.lit(`,"available":`) {
+			v, ok := d.dec()
 			if !ok {
 				return nil, false
 			}
@@ -114,10 +114,6 @@ func (d *stockDecoder) warehouses() (StockWarehouses, bool) {
 			return nil, false
 		}
 	}
-}
-
-func (d *stockDecoder) peek(s string) bool {
-	return len(d.b)-d.i >= len(s) && string(d.b[d.i:d.i+len(s)]) == s
 }
 
 // decMember reads name (`,"x":`) and a decimal in quotes, as

@@ -82,21 +82,27 @@ func TestStockDecoderDamagedLines(t *testing.T) {
 	edits := []string{" ", "\\", "\"", ",", "}", "{", "0", ".", "-", "\xff", "é", "\x01", ":"}
 	taken := 0
 	for i := range 3000 {
-		line := g.fill(i).AppendJSON(nil)
-		pos := rng.IntN(len(line))
-		switch rng.IntN(3) {
-		case 0:
-			line = slices.Insert(line, pos, []byte(edits[rng.IntN(len(edits))])...)
-		case 1:
-			line = slices.Delete(line, pos, pos+1)
-		default:
-			line[pos] = edits[rng.IntN(len(edits))][0]
-		}
+		line := damage(rng, g.fill(i).AppendJSON(nil), edits)
 		if checkDecode(t, &d, line) {
 			taken++
 		}
 	}
 	t.Logf("%d of 3000 damaged lines decoded fast (and as encoding/json does)", taken)
+}
+
+// damage makes one random edit of line (not empty): one of edits inserted,
+// a byte deleted, or a byte replaced by an edit's first.
+func damage(rng *rand.Rand, line []byte, edits []string) []byte {
+	pos := rng.IntN(len(line))
+	switch rng.IntN(3) {
+	case 0:
+		line = slices.Insert(line, pos, []byte(edits[rng.IntN(len(edits))])...)
+	case 1:
+		line = slices.Delete(line, pos, pos+1)
+	default:
+		line[pos] = edits[rng.IntN(len(edits))][0]
+	}
+	return line
 }
 
 func FuzzStockDecoder(f *testing.F) {

@@ -63,6 +63,21 @@ type figCursor struct {
 	k int
 }
 
+// appendFigures appends on hand, reserved, incoming and available (empty
+// when nil), separated by semicolons.
+func (c *figCursor) appendFigures(b []byte, onHand, reserved, incoming decimal.Dec, available *decimal.Dec) []byte {
+	b = c.appendDec(b, onHand)
+	b = append(b, ';')
+	b = c.appendDec(b, reserved)
+	b = append(b, ';')
+	b = c.appendDec(b, incoming)
+	b = append(b, ';')
+	if available != nil {
+		b = c.appendDec(b, *available)
+	}
+	return b
+}
+
 // appendDec appends d from the memo when its next figure is d, formatting
 // it otherwise.
 func (c *figCursor) appendDec(b []byte, d decimal.Dec) []byte {
@@ -214,15 +229,7 @@ func stockRow(r *Stock, c *Columns, s *csvRow) error {
 	b = append(b, ';')
 	b = AppendCSVField(b, r.ItemCode, ';')
 	b = append(b, ';')
-	b = figs.appendDec(b, r.OnHand)
-	b = append(b, ';')
-	b = figs.appendDec(b, r.Reserved)
-	b = append(b, ';')
-	b = figs.appendDec(b, r.Incoming)
-	b = append(b, ';')
-	if r.Available != nil {
-		b = figs.appendDec(b, *r.Available)
-	}
+	b = figs.appendFigures(b, r.OnHand, r.Reserved, r.Incoming, r.Available)
 	b = append(b, ';')
 	b = appendPlainCSV(b, r.Availability, &ps.avail)
 	b = append(b, ';')
@@ -248,15 +255,7 @@ func stockRow(r *Stock, c *Columns, s *csvRow) error {
 		}
 		found++
 		b = append(b, ';')
-		b = figs.appendDec(b, w.OnHand)
-		b = append(b, ';')
-		b = figs.appendDec(b, w.Reserved)
-		b = append(b, ';')
-		b = figs.appendDec(b, w.Incoming)
-		b = append(b, ';')
-		if w.Available != nil {
-			b = figs.appendDec(b, *w.Available)
-		}
+		b = figs.appendFigures(b, w.OnHand, w.Reserved, w.Incoming, w.Available)
 	}
 	s.n += 10 + 4*len(c.Warehouses)
 	if found != len(whs) {

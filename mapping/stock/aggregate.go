@@ -215,12 +215,7 @@ func (rd *reader) finish() (*Result, error) {
 
 // trim drops surrounding white space; ASCII fast path.
 func trim(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
+	b = trimNum(b)
 	if len(b) > 0 && (b[0] >= 0x80 || b[len(b)-1] >= 0x80) {
 		return bytes.TrimSpace(b)
 	}
@@ -536,14 +531,11 @@ func readDec(b []byte, i int) (decimal.Dec, int) {
 // Quantities mostly fit 32 bits: a record flags that its three do, and
 // keeps them in 5 bytes each instead of 9.
 
-func small(ds ...decimal.Dec) bool {
-	for _, d := range ds {
-		if c := d.Coef(); c < math.MinInt32 || c > math.MaxInt32 {
-			return false
-		}
-	}
-	return true
-}
+// small reports that the coefficients of x, y and z all fit 32 bits.
+func small(x, y, z decimal.Dec) bool { return fits32(x) && fits32(y) && fits32(z) }
+
+// fits32 reports that d's coefficient fits 32 bits.
+func fits32(d decimal.Dec) bool { return int64(int32(d.Coef())) == d.Coef() }
 
 func appendDecs(b []byte, sm bool, x, y, z decimal.Dec) []byte {
 	if !sm {
@@ -577,7 +569,7 @@ func rowHash(item []byte, admin uint16) uint64 {
 
 func (r *rowRec) append(b []byte) []byte {
 	flags := r.flags
-	sm := fits32(r.onHand) && fits32(r.reserved) && fits32(r.incoming) // small, without a slice
+	sm := small(r.onHand, r.reserved, r.incoming)
 	size := 15 + 3*9 + len(r.item)
 	if sm {
 		flags |= rowSmall

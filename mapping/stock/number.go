@@ -44,12 +44,7 @@ type numInfo struct {
 // accepted too. It does not allocate.
 func parseNum(b []byte, exp bool) (decimal.Dec, numInfo, error) {
 	var info numInfo
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
+	b = trimNum(b)
 	if len(b) == 0 {
 		return decimal.Dec{}, info, nil
 	}

@@ -173,9 +173,6 @@ func (f *fastState) get(line []byte, fl field) []byte {
 	return nil
 }
 
-// fits32 reports that d's coefficient fits 32 bits (see small).
-func fits32(d decimal.Dec) bool { return int64(int32(d.Coef())) == d.Coef() }
-
 // sameBytes is string(a) == string(b), without a call for short values.
 func sameBytes(a, b []byte) bool {
 	n := len(a)
@@ -202,7 +199,7 @@ func trimmed(b []byte) bool {
 	return n > 0 && b[0]-0x21 < 0x5f && b[n-1]-0x21 < 0x5f
 }
 
-// trimNum drops the white space parseNum drops.
+// trimNum drops the white space parseNum drops (spaces and tabs).
 func trimNum(b []byte) []byte {
 	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
 		b = b[1:]
