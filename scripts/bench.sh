@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproducible benchmarks for docs/BENCHMARKS.md. Usage: scripts/bench.sh [orders|sftp|items|go|all]
+# Reproducible benchmarks for docs/BENCHMARKS.md. Usage: scripts/bench.sh [orders|sftp|items|feeds|go|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=$PATH:/usr/local/go/bin
@@ -21,6 +21,10 @@ fi
 if [ "$what" = items ] || [ "$what" = all ]; then
   echo; echo "== Globe exports to feeds: globex against xsltproc and Python lxml (bench/items/run.sh)"
   bench/items/run.sh
+fi
+if [ "$what" = feeds ] || [ "$what" = all ]; then
+  echo; echo "== prices and customers, several administrations (bench/feeds/run.sh)"
+  bench/feeds/run.sh
 fi
 if [ "$what" = go ] || [ "$what" = all ]; then
   echo; echo "== Go benchmarks"
